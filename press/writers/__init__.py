@@ -1,0 +1,1 @@
+"""One small writer per output format, each starting from the same resolved Document."""

@@ -1,0 +1,14 @@
+"""The article page: one self-contained HTML5 file (CSS and script inlined)."""
+
+from __future__ import annotations
+
+from ..templating import render
+from .shared import Shared
+
+
+def write(shared: Shared, downloads: dict[str, str]) -> bytes:
+    templates = shared.document.manuscript.templates_dir
+    css = (templates / "article.css").read_text(encoding="utf-8")
+    script = (templates / "article.js").read_text(encoding="utf-8")
+    html = render(templates, "article.html", **shared.context(css=css, script=script, downloads=downloads))
+    return html.encode("utf-8")

@@ -1,0 +1,51 @@
+"""Shared fixtures: the shipped manuscript built once per session through the real pipeline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+AUTHORS = [
+    "Mathias Spitaleri", "Karol Kanon", "Filip Kieloch", "Julia Głowacka", "Agnieszka Fitas",
+    "Wojciech Gąska", "Karolina Dębek-Kalinowska", "Oskar Sienkiel", "Wiktor Gąska", "Dawid Sewruk",
+]
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+ATTRIBUTION = "This article is licensed under a Creative Commons Attribution 4.0 International License"
+
+
+def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run `python build.py ...` as the authors do."""
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """A writable copy of a manuscript project (manuscript/, bib/, and templates/ when it has them)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("manuscript", "bib", "templates"):
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory) -> Path:
+    """The shipped manuscript, all formats, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("shipped-build")
+    result = run_cli("--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def minimal_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("minimal-build")
+    result = run_cli("--root", str(FIXTURES / "minimal"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out

@@ -173,16 +173,21 @@ def replace_crossrefs(
         return [{"t": "Link", "c": [["", ["crossref"], []], inlines, ["#" + ident, ""]]}]
 
     def visit(key: str, value: Any, _f: str, _m: Any) -> Any:
-        if key == "Cite":
-            ids = [c["citationId"] for c in value[0]]
-            if all(i.startswith(CROSSREF_PREFIXES) for i in ids):
-                out: list[dict] = []
-                for n, ident in enumerate(ids):
-                    if n:
-                        out += [{"t": "Str", "c": ","}, {"t": "Space"}]
-                    out += link(ident)
-                return {"t": "Span", "c": [["", [], []], out]}
-        return None
+        if key != "Cite":
+            return None
+        refs = [c for c in value[0] if c["citationId"].startswith(CROSSREF_PREFIXES)]
+        if not refs:
+            return None
+        out: list[dict] = []
+        for n, citation in enumerate(refs):
+            if n:
+                out += [{"t": "Str", "c": ","}, {"t": "Space"}]
+            out += link(citation["citationId"])
+        # "@sec:x [@key]" parses as one Cite: the cross-reference becomes a link, the rest stays a citation.
+        rest = [c for c in value[0] if not c["citationId"].startswith(CROSSREF_PREFIXES)]
+        if rest:
+            out += [{"t": "Space"}, {"t": "Cite", "c": [rest, []]}]
+        return {"t": "Span", "c": [["", [], []], out]}
 
     return walk(blocks, visit, "", {})
 

@@ -112,4 +112,10 @@ def write(shared: Shared, variant: str | None = None, blinded: bool = False) -> 
             ]
         )
     document.metadata.xmp_metadata.append(xmp_license(shared, blinded))
-    return document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant=variant, pdf_tags=True)
+    finisher = None
+    if variant is None:
+        # WeasyPrint writes an XMP stream only for PDF/A and PDF/UA; the licence must be there always.
+        def finisher(doc, pdf_file):
+            doc.metadata.include_in_pdf(pdf_file, None, None, None, compress=True)
+
+    return document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant=variant, pdf_tags=True, finisher=finisher)

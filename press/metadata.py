@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +79,10 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "article"
+    """An ASCII file-name slug; python-slugify transliterates letters NFKD cannot (ł, ø, ß)."""
+    from slugify import slugify as transliterating_slugify
+
+    return transliterating_slugify(text) or "article"
 
 
 class _Reader:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pypandoc
@@ -31,7 +32,10 @@ ACCENT = RGBColor(0x8A, 0x1C, 0x1C)
 
 def style(doc, name: str, base: str = "Normal"):
     try:
-        return doc.styles[name]
+        with warnings.catch_warnings():
+            # python-docx warns on "Caption", a built-in whose stored name is lower-case; the lookup works.
+            warnings.simplefilter("ignore", UserWarning)
+            return doc.styles[name]
     except KeyError:
         created = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         created.base_style = doc.styles[base]
@@ -51,11 +55,16 @@ def make() -> bytes:
 
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = SERIF, Pt(12)
-    for name in ("Body Text", "First Paragraph", "Compact"):
+    for name in ("Body Text", "First Paragraph"):
         s = style(doc, name)
         s.font.name, s.font.size = SERIF, Pt(12)
         s.paragraph_format.line_spacing = 1.5
         s.paragraph_format.space_after = Pt(6)
+    # "Compact" is what pandoc uses inside table cells and tight lists: single-spaced and smaller.
+    compact = style(doc, "Compact")
+    compact.font.name, compact.font.size = SERIF, Pt(10)
+    compact.paragraph_format.line_spacing = 1.0
+    compact.paragraph_format.space_before = compact.paragraph_format.space_after = Pt(2)
 
     title = style(doc, "Title")
     title.font.name, title.font.size, title.font.bold = SANS, Pt(20), True
@@ -64,7 +73,7 @@ def make() -> bytes:
     title.paragraph_format.space_after = Pt(12)
 
     author = style(doc, "Author")
-    author.font.name, author.font.size = SERIF, Pt(12)
+    author.font.name, author.font.size, author.font.bold = SERIF, Pt(12), False
     author.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     author.paragraph_format.space_after = Pt(6)
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import html5lib
 import pytest
+from conftest import ATTRIBUTION, AUTHORS, LICENSE_URL
 from docx import Document as WordDocument
 from pypdf import PdfReader
-
-from conftest import ATTRIBUTION, AUTHORS, LICENSE_URL
 
 TITLE = "Ketamine as an optional treatment in chronic pain – a review"
 SLUG = "ketamine-chronic-pain-review"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from conftest import FIXTURES, ROOT, run_cli
+
 from press.document import parse
 from press.load import load
 

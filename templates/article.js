@@ -29,8 +29,10 @@
     var id = decodeURIComponent(link.getAttribute("href").slice(1));
     var entry = document.getElementById(id);
     if (!entry) { return; }
-    tip.innerHTML = "";
-    tip.appendChild(document.createTextNode(entry.textContent.replace(/↩︎?\s*$/, "").replace(/\s+/g, " ").trim()));
+    // The entry's text without its back-links to the citations.
+    var copy = entry.cloneNode(true);
+    copy.querySelectorAll(".backrefs").forEach(function (node) { node.remove(); });
+    tip.textContent = copy.textContent.replace(/\s+/g, " ").trim();
     var box = link.getBoundingClientRect();
     tip.hidden = false;
     var left = Math.max(8, Math.min(window.scrollX + box.left, window.scrollX + document.documentElement.clientWidth - tip.offsetWidth - 8));
@@ -39,6 +41,9 @@
     link.setAttribute("aria-describedby", "ref-tooltip");
   }
   function hide(link) { tip.hidden = true; link.removeAttribute("aria-describedby"); }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !tip.hidden) { tip.hidden = true; }
+  });
   document.querySelectorAll('a[role="doc-biblioref"]').forEach(function (link) {
     link.addEventListener("mouseenter", function () { show(link); });
     link.addEventListener("focus", function () { show(link); });

@@ -10,5 +10,7 @@ def write(shared: Shared, downloads: dict[str, str]) -> bytes:
     templates = shared.document.manuscript.templates_dir
     css = (templates / "article.css").read_text(encoding="utf-8")
     script = (templates / "article.js").read_text(encoding="utf-8")
-    html = render(templates, "article.html", **shared.context(css=css, script=script, downloads=downloads))
+    # Every download key is present (None when not built): templates use strict undefined names.
+    links = {fmt: downloads.get(fmt) for fmt in ("pdf", "docx")}
+    html = render(templates, "article.html", **shared.context(css=css, script=script, downloads=links))
     return html.encode("utf-8")

@@ -1,10 +1,36 @@
-"""Checks over the loaded manuscript: each family in its own module, all returning Diagnostics."""
+"""Checks over the loaded manuscript: each family in its own module, all returning Diagnostics.
+
+``run_checks`` is what both ``build`` (before writing anything) and ``check`` call, so the two can never
+disagree. Checks that need the text's structure (citations, cross-references, images, counts) take the
+one pandoc parse of press.document; without it only the checks of the loaded model run.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model import Diagnostic, Manuscript
+from . import bibliography, citations, counts, declarations
+from . import manuscript as manuscript_files
+
+if TYPE_CHECKING:
+    from ..document import Parsed
 
 
-def run_checks(manuscript: Manuscript) -> list[Diagnostic]:
-    """Every check that needs only the loaded model (citations are checked on pandoc's parse)."""
-    return list(manuscript.warnings)
+def run_checks(manuscript: Manuscript, parsed: Parsed | None = None) -> list[Diagnostic]:
+    """Every check, sorted by file and position; loading's own warnings included."""
+    found = list(manuscript.warnings)
+    found += bibliography.check_bibliography(manuscript)
+    found += manuscript_files.check_unlisted_files(manuscript)
+    found += declarations.check_declarations(manuscript)
+    if parsed is not None:
+        found += citations.check_citations(manuscript, parsed)
+        found += manuscript_files.check_images(manuscript, parsed)
+        found += manuscript_files.check_raw_html(manuscript, parsed)
+        found += counts.check_limits(manuscript, counts.measure(manuscript, parsed))
+    return sort_diagnostics(found)
+
+
+def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """In file order, then line and column, so a reader (or an editor) can walk through them."""
+    return sorted(diagnostics, key=lambda d: (d.file, d.line or 0, d.column or 0))

@@ -1,0 +1,65 @@
+"""`python build.py check`: every check, no outputs; diagnostics like a compiler's, then counts and a summary.
+
+One load, one pandoc parse; no citeproc and no WeasyPrint, so it answers in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from .checks import run_checks, sort_diagnostics
+from .checks.counts import Count, format_table, measure
+from .document import parse
+from .load import load
+from .model import Diagnostic, PressError
+
+
+def run(root: Path, report_format: str = "text", strict: bool = False) -> int:
+    """Check the project at ``root``; 0 when clean or warnings only, 1 on errors (or warnings with ``strict``)."""
+    started = time.perf_counter()
+    counts: list[Count] = []
+    try:
+        manuscript = load(root)
+        parsed = parse(manuscript)
+    except PressError as exc:  # unusable input: what loading found is all there is to say
+        diagnostics = sort_diagnostics(exc.diagnostics)
+    else:
+        diagnostics = run_checks(manuscript, parsed)
+        counts = measure(manuscript, parsed)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    failed = errors > 0 or (strict and warnings > 0)
+    line = summary(errors, warnings, failed, strict, time.perf_counter() - started)
+    if report_format == "json":
+        print(json.dumps(report(diagnostics, counts, errors, warnings, failed), ensure_ascii=False, indent=2))
+    else:
+        for diagnostic in diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        sys.stderr.flush()
+        if counts:
+            print(format_table(counts), flush=True)
+    print(line, file=sys.stderr)
+    return 1 if failed else 0
+
+
+def summary(errors: int, warnings: int, failed: bool, strict: bool, seconds: float) -> str:
+    found = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    if strict and warnings and not errors:
+        found += " (--strict: warnings count as errors)"
+    return f"check {'failed' if failed else 'passed'}: {found} in {seconds:.2f} s"
+
+
+def report(
+    diagnostics: list[Diagnostic], counts: list[Count], errors: int, warnings: int, failed: bool
+) -> dict[str, object]:
+    """The JSON document: stable keys for editors and CI."""
+    return {
+        "ok": not failed,
+        "errors": errors,
+        "warnings": warnings,
+        "diagnostics": [d.as_dict() for d in diagnostics],
+        "counts": [count.as_dict() for count in counts],
+    }

@@ -1,0 +1,121 @@
+"""Word, reference, figure and table counts against the journal's limits (``journal.limits`` in the metadata).
+
+Words are counted on pandoc's parse, the way pandoc's own word-count filter does: every ``Str`` with a
+letter or digit is a word. The main text is every section after the abstract, headings and footnotes
+included; tables, figures (with their captions), code blocks, raw blocks, maths and citations are not
+words of the text. The reference count is the number of entries cited, which is what the list shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..load import display_path
+from ..model import Diagnostic, Manuscript, warning
+
+if TYPE_CHECKING:
+    from ..document import Parsed
+
+NOT_WORDS = {"Table", "Figure", "CodeBlock", "RawBlock", "RawInline", "Math", "Cite", "Image"}
+# metadata key under journal.limits -> what is counted, as the table labels it.
+LABELS = {
+    "abstract_words": "abstract words",
+    "main_words": "main text words",
+    "references": "references",
+    "figures": "figures",
+    "tables": "tables",
+}
+
+
+@dataclass(frozen=True)
+class Count:
+    name: str  # the key under journal.limits
+    label: str
+    value: int
+    limit: int | None
+
+    @property
+    def over(self) -> int:
+        """How far over the limit (0 when within it or when there is no limit)."""
+        return max(0, self.value - self.limit) if self.limit is not None else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "over": self.over}
+
+
+def count_words(node: Any) -> int:
+    if isinstance(node, list):
+        return sum(count_words(item) for item in node)
+    if not isinstance(node, dict):
+        return 0  # attributes, URLs, numbers
+    kind = node.get("t")
+    if kind in NOT_WORDS:
+        return 0
+    if kind == "Str":
+        return 1 if any(char.isalnum() for char in node["c"]) else 0
+    if kind == "Code":
+        return len(node["c"][1].split())
+    return count_words(node.get("c"))
+
+
+def count_blocks(node: Any, kind: str) -> int:
+    if isinstance(node, list):
+        return sum(count_blocks(item, kind) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    return (node.get("t") == kind) + count_blocks(node.get("c"), kind)
+
+
+def measure(manuscript: Manuscript, parsed: Parsed) -> list[Count]:
+    """The counts a journal limits, each with its limit from the metadata (None when it sets none)."""
+    abstract = parsed.groups[0] if manuscript.abstract else []
+    body = parsed.groups[1:] if manuscript.abstract else parsed.groups
+    cited = {use.key for use in parsed.citations if use.key in manuscript.bibliography}
+    values = {
+        "abstract_words": count_words(abstract),
+        "main_words": count_words(body),
+        "references": len(cited),
+        "figures": count_blocks(body, "Figure"),
+        "tables": count_blocks(body, "Table"),
+    }
+    limits = manuscript.metadata.journal.limits
+    return [Count(name, LABELS[name], value, limits.get(name)) for name, value in values.items()]
+
+
+def check_limits(manuscript: Manuscript, counts: list[Count]) -> list[Diagnostic]:
+    """A warning for each count over the journal's limit, at the limit's line in the metadata."""
+    metadata = manuscript.metadata
+    found: list[Diagnostic] = []
+    for count in counts:
+        if not count.over:
+            continue
+        if count.name == "abstract_words" and manuscript.abstract:
+            where, line = manuscript.abstract.display, 1
+        else:
+            where, line = display_path(metadata.path), metadata.line_of(f"journal.limits.{count.name}")
+        found.append(
+            warning(
+                where,
+                line,
+                f"over-limit-{count.name.replace('_', '-')}",
+                f"{count.label}: {count.value}, {count.over} over the journal's limit of {count.limit}",
+                f"shorten, or check journal.limits.{count.name} in {display_path(metadata.path)}",
+            )
+        )
+    return found
+
+
+def format_table(counts: list[Count]) -> str:
+    """The counts as a small aligned table, one row per count."""
+    rows = [("", "count", "limit", "")]
+    for count in counts:
+        limit = str(count.limit) if count.limit is not None else "-"
+        status = f"over by {count.over}" if count.over else ("ok" if count.limit is not None else "no limit")
+        rows.append((count.label, str(count.value), limit, status))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        f"{label:<{widths[0]}}  {value:>{widths[1]}}  {limit:>{widths[2]}}  {status}".rstrip()
+        for label, value, limit, status in rows
+    ]
+    return "\n".join(lines)

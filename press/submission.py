@@ -1,0 +1,319 @@
+"""`python build.py submission`: every file a journal's submission system asks for, in one ZIP.
+
+Check once, resolve the document once, then write the full and blinded manuscripts, the title
+page, JATS, the bibliography and the sources from that one Document, and publish the bundle
+atomically. Equal sources give an equal ZIP, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pandocfilters import walk
+
+from . import pandoc
+from .build import prepare_out_dir
+from .checks import run_checks
+from .checks.counts import Count, measure
+from .checks.declarations import DECLARATIONS
+from .context import build_context, meta_value
+from .document import Document, Parsed, build_document, parse
+from .fonts import font_dirs, font_face_css
+from .load import display_path, load
+from .model import Diagnostic, Manuscript, PressError, error
+from .publish import clean_stale, discard, publish, stage
+from .templating import render
+from .writers import docx, jats, pdf
+from .writers.shared import Shared
+
+# Name inside the bundle -> what it is for, printed after the build (sources under source/ are added).
+DESCRIPTIONS = {
+    "MANIFEST.txt": "size and SHA-256 of every other file",
+    "manuscript.pdf": "the full article",
+    "manuscript.docx": "the full article",
+    "manuscript-blinded.pdf": "for double-blind review: no author details",
+    "manuscript-blinded.docx": "for double-blind review: no author details",
+    "title-page.pdf": "title, authors, affiliations, correspondence, declarations",
+    "title-page.docx": "title, authors, affiliations, correspondence, declarations",
+    "manuscript.xml": "JATS XML (Article Authoring 1.2)",
+    "references.bib": "the bibliography",
+}
+SOURCE_DIR = "source"
+
+
+@dataclass
+class BundleFile:
+    name: str  # POSIX path inside the ZIP
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class SubmissionResult:
+    path: Path
+    files: list[BundleFile]
+    size: int
+    seconds: float
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def run(root: Path, out: Path | None, report_format: str) -> int:
+    """The command: build the bundle into ``out`` (default ROOT/dist) and print what is inside."""
+    from .cli import print_diagnostics
+
+    result = build_submission(root, out if out is not None else root / "dist")
+    if report_format == "json":  # one document on stdout, as `check --format json` prints
+        listing = {
+            "bundle": str(result.path),
+            "size": result.size,
+            "files": [{"name": f.name, "size": len(f.data), "sha256": f.sha256} for f in result.files],
+            "diagnostics": [d.as_dict() for d in result.warnings],
+        }
+        print(json.dumps(listing, ensure_ascii=False, indent=2))
+        return 0
+    print_diagnostics(result.warnings, report_format)
+    sys.stderr.flush()  # the warnings before the listing, in a terminal too
+    print(f"submission bundle: {display_path(result.path)}  ({_size(result.size)}, {result.seconds:.1f} s)")
+    width = max(len(f.name) for f in result.files)
+    for file in result.files:
+        note = DESCRIPTIONS.get(file.name, "source file" if file.name.startswith(SOURCE_DIR + "/") else "")
+        print(f"  {file.name:<{width}}  {_size(len(file.data)):>9}  {note}")
+    if result.warnings:
+        print(f"{len(result.warnings)} warning(s); the title page says 'Not provided' where a fact is missing")
+    return 0
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 2**20:.1f} MiB"
+
+
+def preflight(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
+    """The checks `check` runs (the title page's declarations among them)."""
+    return run_checks(manuscript, parsed)
+
+
+def bundle_name(document: Document) -> str:
+    return f"{document.metadata.slug}-submission-{document.date}.zip"
+
+
+def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
+    """Check, resolve once, write every file, and publish ``out_dir/<slug>-submission-<date>.zip``."""
+    started = time.perf_counter()
+    manuscript = load(root)
+    parsed = parse(manuscript)
+    diagnostics = preflight(manuscript, parsed)
+    if any(d.severity == "error" for d in diagnostics):
+        raise PressError(diagnostics)
+    document = build_document(manuscript)
+    prepare_out_dir(out_dir)
+    clean_stale(out_dir)
+    files = write_files(document, measure(manuscript, parsed))
+    data = zip_bundle(files, document.date)
+    target = out_dir / bundle_name(document)
+    staged: dict[Path, Path] = {}
+    try:
+        staged[target] = stage(out_dir, target.name, data)
+        publish(staged)
+    except BaseException:
+        discard(staged)
+        raise
+    return SubmissionResult(target, files, len(data), time.perf_counter() - started, diagnostics)
+
+
+def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
+    """Every file of the bundle, in the bundle's order, MANIFEST.txt first."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        shared = Shared(document, pool)
+        # The three PDFs one after another in one thread: WeasyPrint's layout holds the GIL, so
+        # parallel renders would gain nothing and Pango is not documented as thread-safe. The
+        # pandoc jobs (subprocesses) run beside them.
+        pdfs = pool.submit(
+            lambda: (pdf.write(shared), pdf.write(shared, blinded=True), title_page_pdf(shared, counts)),
+        )
+        full_docx = pool.submit(docx.write, shared)
+        blinded_docx = pool.submit(docx.write, shared, blinded=True)
+        title_docx = pool.submit(title_page_docx, shared, counts)
+        xml = pool.submit(jats.write, shared)
+        full_pdf, blinded_pdf, title_pdf = pdfs.result()
+        files = [
+            BundleFile("manuscript.pdf", full_pdf),
+            BundleFile("manuscript.docx", full_docx.result()),
+            BundleFile("manuscript-blinded.pdf", blinded_pdf),
+            BundleFile("manuscript-blinded.docx", blinded_docx.result()),
+            BundleFile("title-page.pdf", title_pdf),
+            BundleFile("title-page.docx", title_docx.result()),
+            BundleFile("manuscript.xml", xml.result()),
+            BundleFile("references.bib", references_bib(document.manuscript)),
+            *source_files(document),
+        ]
+    return [BundleFile("MANIFEST.txt", manifest(files, document)), *files]
+
+
+def references_bib(manuscript: Manuscript) -> bytes:
+    """The bibliography as one file: the single .bib as it is, or every .bib one after another."""
+    if len(manuscript.bib_paths) == 1:
+        return manuscript.bib_paths[0].read_bytes()
+    parts = []
+    for path in manuscript.bib_paths:
+        parts.append(f"% ---- {path.relative_to(manuscript.root).as_posix()} ----\n".encode() + path.read_bytes())
+    return b"\n".join(parts)
+
+
+def _inside(path: Path, folder: Path) -> PurePosixPath | None:
+    """``path`` as written relative to ``folder``; None when it, or what it links to, lies outside."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        return None
+    try:
+        return PurePosixPath(Path(os.path.normpath(path)).relative_to(folder).as_posix())
+    except ValueError:
+        return None
+
+
+def source_files(document: Document) -> list[BundleFile]:
+    """The metadata, the Markdown files it lists, and local images, under source/ as in the project."""
+    manuscript = document.manuscript
+    root = manuscript.root
+    paths = [manuscript.metadata.path]
+    paths += [section.path for section in ([manuscript.abstract] if manuscript.abstract else [])]
+    paths += [section.path for section in manuscript.sections]
+    paths += image_paths(document)
+    files: list[BundleFile] = []
+    seen: set[PurePosixPath] = set()
+    for path in paths:
+        relative = _inside(path, root)
+        if relative is None or relative in seen or not path.is_file():
+            continue  # the checks refuse files outside the project; never bundle them
+        seen.add(relative)
+        files.append(BundleFile(f"{SOURCE_DIR}/{relative}", path.read_bytes()))
+    return files
+
+
+def image_paths(document: Document) -> list[Path]:
+    """Local image files the document shows (relative to manuscript/, as the PDF resolves them)."""
+    found: list[Path] = []
+
+    def visit(key: str, value: Any, _f: str, _m: Any) -> None:
+        if key == "Image":
+            target = value[2][0]
+            if target and "://" not in target and not target.startswith(("data:", "/")):
+                found.append(document.manuscript.root / "manuscript" / target)
+
+    walk(document.ast["blocks"], visit, "", {})
+    return found
+
+
+def manifest(files: list[BundleFile], document: Document) -> bytes:
+    """A table of every other file in the bundle: size in bytes, SHA-256, path."""
+    lines = [
+        f"# {document.metadata.slug}: submission bundle of {document.date}",
+        "# Every file in this bundle except MANIFEST.txt: size in bytes, SHA-256, path.",
+        "",
+    ]
+    width = max(len(str(len(f.data))) for f in files)
+    lines += [f"{len(f.data):>{width}}  {f.sha256}  {f.name}" for f in files]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def zip_bundle(files: list[BundleFile], date: str) -> bytes:
+    """The ZIP: entries in the given order, all dated the article's date, fixed permissions."""
+    year, month, day = (int(part) for part in date.split("-"))
+    stamp = (year, month, day, 0, 0, 0) if year >= 1980 else (1980, 1, 1, 0, 0, 0)  # ZIP dates start in 1980
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for file in files:
+            info = zipfile.ZipInfo(file.name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3  # Unix, whatever the machine: the same bytes everywhere
+            bundle.writestr(info, file.data, compresslevel=9)
+    return buffer.getvalue()
+
+
+# ---- the title page ----
+
+
+def title_page_context(document: Document, counts: list[Count]) -> dict[str, Any]:
+    """What the title page shows: the article context, the declarations and the counts of `check`."""
+    context = build_context(document)
+    declarations = document.metadata.declarations
+    context["declaration_list"] = [
+        {"key": key, "label": label, "text": declarations.get(key)} for key, label in DECLARATIONS
+    ]
+    context["counts"] = counts
+    return context
+
+
+def title_page_pdf(shared: Shared, counts: list[Count]) -> bytes:
+    from weasyprint import HTML
+
+    document = shared.document
+    manuscript = document.manuscript
+    templates = manuscript.templates_dir
+    css = (templates / "title-page.css").read_text(encoding="utf-8")
+    html = render(
+        templates, "title-page.html", **title_page_context(document, counts), css=css, fonts_css=font_face_css()
+    )
+    fetcher = pdf.url_fetcher_for([manuscript.root / "manuscript", templates, *font_dirs()])
+    try:
+        rendered = HTML(
+            string=html, base_url=(manuscript.root / "manuscript").as_uri() + "/", url_fetcher=fetcher
+        ).render(pdf_tags=True)
+    except Exception:  # noqa: BLE001 - WeasyPrint wraps the fetcher's refusal in various types
+        _raise_refused(fetcher, templates / "title-page.html")
+        raise
+    _raise_refused(fetcher, templates / "title-page.html")
+    rendered.metadata.xmp_metadata.append(pdf.xmp_license(shared))
+    identifier = hashlib.sha256(f"{manuscript.metadata.slug}|{document.date}|title-page".encode()).hexdigest()[:32]
+    return rendered.write_pdf(pdf_identifier=identifier.encode(), pdf_tags=True)
+
+
+def _raise_refused(fetcher: Any, template: Path) -> None:
+    refused = getattr(fetcher, "refused", [])
+    if refused:
+        raise PressError(
+            [
+                error(
+                    display_path(template),
+                    None,
+                    "resource-refused",
+                    f"refused to load '{url}': only files inside the project may be used",
+                )
+                for url in refused
+            ]
+        )
+
+
+def title_page_docx(shared: Shared, counts: list[Count]) -> bytes:
+    document = shared.document
+    metadata = document.metadata
+    templates = document.manuscript.templates_dir
+    html = render(templates, "title-page-body.html", **title_page_context(document, counts))
+    holders = ", ".join(metadata.copyright_holders)
+    rights = f"Copyright © {metadata.copyright_year} {holders}. {metadata.license.name} ({metadata.license.url})"
+    meta = {"lang": metadata.lang, "license": metadata.license.url, "rights": rights}
+    ast = {
+        "pandoc-api-version": document.ast["pandoc-api-version"],
+        "meta": {k: meta_value(v) for k, v in meta.items()},
+        "blocks": pandoc.html_to_ast(html)["blocks"],
+    }
+    data = pandoc.ast_to(
+        ast,
+        "docx",
+        ["--reference-doc", str(templates / "reference.docx")],
+        env={"SOURCE_DATE_EPOCH": docx.source_date_epoch(document.date)},
+        sandbox=False,
+    )
+    return docx.set_core_properties(data, document, rights, blinded=False)

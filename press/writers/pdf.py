@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from ..fonts import font_dirs, font_face_css
-from ..load import display_path
 from ..model import PressError, error
-from ..templating import render
-from .shared import Shared
+
+if TYPE_CHECKING:  # the PDF worker process (press.build) imports this module for render_job: keep it light
+    from .shared import Shared
 
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
 
@@ -64,33 +67,70 @@ def xmp_license(shared: Shared, blinded: bool = False) -> bytes:
 
 
 def print_html(shared: Shared, blinded: bool = False) -> str:
+    from ..templating import render
+
     templates = shared.document.manuscript.templates_dir
     css = (templates / "print.css").read_text(encoding="utf-8")
     return render(templates, "print.html", **shared.context(css=css, fonts_css=font_face_css(), blinded=blinded))
 
 
-def write(shared: Shared, variant: str | None = None, blinded: bool = False) -> bytes:
-    from weasyprint import HTML
+@dataclass
+class PdfJob:
+    """What WeasyPrint needs, as plain values: a build can lay the PDF out in a process of its own."""
+
+    html: str
+    base_url: str
+    allowed: list[Path]  # folders whose files the print HTML may load
+    shown_dir: str  # the manuscript folder, as messages show it
+    variant: str | None
+    identifier: bytes
+    xmp: bytes
+
+
+def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
+    from ..load import display_path
 
     manuscript = shared.document.manuscript
-    fetcher = url_fetcher_for(
-        [manuscript.root / "manuscript", manuscript.root / "figures", manuscript.templates_dir, *font_dirs()]
-    )
-    html = print_html(shared, blinded)
     identifier = hashlib.sha256(f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}".encode()).hexdigest()[
         :32
     ]
+    return PdfJob(
+        html=print_html(shared, blinded),
+        base_url=(manuscript.root / "manuscript").as_uri() + "/",
+        allowed=[manuscript.root / "manuscript", manuscript.root / "figures", manuscript.templates_dir, *font_dirs()],
+        shown_dir=display_path(manuscript.root / "manuscript"),
+        variant=variant,
+        identifier=identifier.encode(),
+        xmp=xmp_license(shared, blinded),
+    )
+
+
+def write(
+    shared: Shared,
+    variant: str | None = None,
+    blinded: bool = False,
+    renderer: Callable[[PdfJob], bytes] | None = None,
+) -> bytes:
+    """The PDF; ``renderer`` lays the job out elsewhere (press.build uses a worker process), else here."""
+    return (renderer or render_job)(job_for(shared, variant, blinded))
+
+
+def render_job(job: PdfJob) -> bytes:
+    from weasyprint import HTML
+
+    fetcher = url_fetcher_for(job.allowed)
+    variant = job.variant
     try:
-        document = HTML(
-            string=html, base_url=(manuscript.root / "manuscript").as_uri() + "/", url_fetcher=fetcher
-        ).render(pdf_tags=True, pdf_variant=variant)
+        document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(
+            pdf_tags=True, pdf_variant=variant
+        )
     except Exception:  # noqa: BLE001 - WeasyPrint wraps fetcher errors in various types
         refused = getattr(fetcher, "refused", [])
         if refused:
             raise PressError(
                 [
                     error(
-                        display_path(manuscript.root / "manuscript"),
+                        job.shown_dir,
                         None,
                         "resource-refused",
                         f"refused to load '{refused[0]}': only files inside the project may be used",
@@ -103,7 +143,7 @@ def write(shared: Shared, variant: str | None = None, blinded: bool = False) -> 
         raise PressError(
             [
                 error(
-                    display_path(manuscript.root / "manuscript"),
+                    job.shown_dir,
                     None,
                     "resource-refused",
                     f"refused to load '{url}': only files inside the project may be used",
@@ -111,11 +151,11 @@ def write(shared: Shared, variant: str | None = None, blinded: bool = False) -> 
                 for url in refused
             ]
         )
-    document.metadata.xmp_metadata.append(xmp_license(shared, blinded))
+    document.metadata.xmp_metadata.append(job.xmp)
     finisher = None
     if variant is None:
         # WeasyPrint writes an XMP stream only for PDF/A and PDF/UA; the licence must be there always.
         def finisher(doc, pdf_file):
             doc.metadata.include_in_pdf(pdf_file, None, None, None, compress=True)
 
-    return document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant=variant, pdf_tags=True, finisher=finisher)
+    return document.write_pdf(pdf_identifier=job.identifier, pdf_variant=variant, pdf_tags=True, finisher=finisher)

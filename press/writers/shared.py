@@ -78,10 +78,11 @@ def _add_backlinks(entry: dict, anchors: list[str]) -> None:
 class Shared:
     """Lazily computed pieces, safe to request from several writer threads."""
 
-    def __init__(self, document: Document, pool: ThreadPoolExecutor):
+    def __init__(self, document: Document, pool: ThreadPoolExecutor, how_to_cite: Future | None = None):
         self.document = document
         self._fragments: Future = pool.submit(self._render_fragments)
-        self._cite: Future = pool.submit(how_to_cite_html, document)
+        # A build may start the "How to cite" line before the parse (it needs only the metadata).
+        self._cite: Future = how_to_cite or pool.submit(how_to_cite_html, document)
 
     def _render_fragments(self) -> tuple[str, str]:
         html = pandoc.ast_to(

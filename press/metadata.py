@@ -147,14 +147,19 @@ def load_metadata(path: Path, display: str) -> Metadata:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # "while scanning a quoted scalar" (context) is where the author must look; the problem mark
+        # of an unclosed quote is the end of the file.
+        mark = exc.context_mark or exc.problem_mark
+        message = f"YAML syntax error: {exc.problem}"
+        if exc.context:
+            message += f" ({exc.context})"
         raise PressError(
             [
                 error(
                     display,
                     mark.line + 1 if mark else None,
                     "yaml-syntax",
-                    f"YAML syntax error: {exc.problem or exc.context}",
+                    message,
                     column=mark.column + 1 if mark else None,
                 )
             ]

@@ -12,8 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 AUTHORS = [
-    "Mathias Spitaleri", "Karol Kanon", "Filip Kieloch", "Julia Głowacka", "Agnieszka Fitas",
-    "Wojciech Gąska", "Karolina Dębek-Kalinowska", "Oskar Sienkiel", "Wiktor Gąska", "Dawid Sewruk",
+    "Mathias Spitaleri",
+    "Karol Kanon",
+    "Filip Kieloch",
+    "Julia Głowacka",
+    "Agnieszka Fitas",
+    "Wojciech Gąska",
+    "Karolina Dębek-Kalinowska",
+    "Oskar Sienkiel",
+    "Wiktor Gąska",
+    "Dawid Sewruk",
 ]
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 ATTRIBUTION = "This article is licensed under a Creative Commons Attribution 4.0 International License"
@@ -21,8 +29,14 @@ ATTRIBUTION = "This article is licensed under a Creative Commons Attribution 4.0
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run `python build.py ...` as the authors do."""
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, capture_output=True,
-                          text=True, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def copy_project(source: Path, target: Path) -> Path:

@@ -12,7 +12,7 @@ from pybtex.database.input.bibtex import Parser
 from pybtex.richtext import Text
 from pybtex.scanner import PybtexError, PybtexSyntaxError
 
-from .model import BibEntry, Diagnostic, error, warning
+from .model import BibEntry, Diagnostic, LineIndex, error, warning
 
 ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
 
@@ -29,10 +29,11 @@ def latex_to_text(value: str) -> str:
 def entry_lines(text: str) -> dict[str, list[int]]:
     """Where each key's entries start, as 1-based lines (several when a key is repeated)."""
     found: dict[str, list[int]] = {}
+    index = LineIndex(text)
     for match in ENTRY_START.finditer(text):
         if match.group(1).lower() in {"comment", "preamble", "string"}:
             continue
-        found.setdefault(match.group(2), []).append(text.count("\n", 0, match.start()) + 1)
+        found.setdefault(match.group(2), []).append(index.position(match.start())[0])
     return found
 
 

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pandocfilters import walk
-
 from . import pandoc
+from .ast import elements
 from .checks.citations import citation_diagnostics
 from .load import environment_epoch
-from .model import CitationUse, Manuscript, PressError, Section, error
+from .model import CitationUse, LineIndex, Manuscript, PressError, Section, error
 
 FILE_MARK = "press-file:"
 ABSTRACT_END = "<!--press:abstract-end-->"
@@ -78,20 +77,14 @@ def split_by_file(ast: pandoc.Ast, count: int) -> list[list[dict]]:
 
 def cite_ids(blocks: list[dict]) -> list[str]:
     """Citation keys in document order, as pandoc parsed them (never from a regex over the text)."""
-    found: list[str] = []
-
-    def collect(key: str, value: Any, _format: str, _meta: Any) -> None:
-        if key == "Cite":
-            found.extend(c["citationId"] for c in value[0])
-
-    walk(blocks, collect, "", {})
-    return found
+    return [c["citationId"] for el in elements(blocks) if el["t"] == "Cite" for c in el["c"][0]]
 
 
 def locate(text: str, keys: list[str], display: str) -> list[CitationUse]:
     """Find where each parsed key stands in the source, in order, for line:column messages."""
     uses = []
     cursor = 0
+    index = LineIndex(text) if keys else None
     for key in keys:
         pattern = re.compile(r"@\{?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)")
         match = pattern.search(text, cursor) or pattern.search(text)
@@ -99,24 +92,21 @@ def locate(text: str, keys: list[str], display: str) -> list[CitationUse]:
             uses.append(CitationUse(key, display, None, None))
             continue
         cursor = match.end()
-        line = text.count("\n", 0, match.start()) + 1
-        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        line, column = index.position(match.start())
         uses.append(CitationUse(key, display, line, column))
     return uses
 
 
 def stringify(inlines: Any) -> str:
     parts: list[str] = []
-
-    def go(key: str, value: Any, _f: str, _m: Any) -> None:
-        if key == "Str":
-            parts.append(value)
-        elif key in ("Space", "SoftBreak", "LineBreak", "Para", "Plain", "Header"):
+    for element in elements(inlines):
+        kind = element["t"]
+        if kind == "Str":
+            parts.append(element["c"])
+        elif kind in ("Space", "SoftBreak", "LineBreak", "Para", "Plain", "Header"):
             parts.append(" ")
-        elif key == "Code":
-            parts.append(value[1])
-
-    walk(inlines, go, "", {})
+        elif kind == "Code":
+            parts.append(element["c"][1])
     return "".join(parts).strip()
 
 
@@ -126,7 +116,8 @@ def number_targets(blocks: list[dict]) -> tuple[dict[str, int], dict[str, int], 
     figures: dict[str, int] = {}
     sections: dict[str, str] = {}
 
-    def visit(key: str, value: Any, _f: str, _m: Any) -> None:
+    for element in elements(blocks):
+        key, value = element["t"], element.get("c")
         if key == "Table":
             ident = value[0][0]
             number = len(tables) + 1
@@ -142,8 +133,6 @@ def number_targets(blocks: list[dict]) -> tuple[dict[str, int], dict[str, int], 
             _prefix_caption(value[1], f"Figure {number}.")
         elif key == "Header" and value[1][0]:
             sections[value[1][0]] = stringify(value[2])
-
-    walk(blocks, visit, "", {})
     return tables, figures, sections
 
 
@@ -177,12 +166,13 @@ def replace_crossrefs(
             inlines.append({"t": "Str", "c": word})
         return [{"t": "Link", "c": [["", ["crossref"], []], inlines, ["#" + ident, ""]]}]
 
-    def visit(key: str, value: Any, _f: str, _m: Any) -> Any:
-        if key != "Cite":
-            return None
+    for element in elements(blocks):
+        if element["t"] != "Cite":
+            continue
+        value = element["c"]
         refs = [c for c in value[0] if c["citationId"].startswith(CROSSREF_PREFIXES)]
         if not refs:
-            return None
+            continue
         out: list[dict] = []
         for n, citation in enumerate(refs):
             if n:
@@ -192,9 +182,8 @@ def replace_crossrefs(
         rest = [c for c in value[0] if not c["citationId"].startswith(CROSSREF_PREFIXES)]
         if rest:
             out += [{"t": "Space"}, {"t": "Cite", "c": [rest, []]}]
-        return {"t": "Span", "c": [["", [], []], out]}
-
-    return walk(blocks, visit, "", {})
+        element["t"], element["c"] = "Span", [["", [], []], out]  # in place: the walk goes on inside
+    return blocks
 
 
 @dataclass
@@ -303,27 +292,12 @@ def _fill_split_keys(blocks: list[dict], split_keys: list[list[dict]]) -> bool:
     """Give the key-only Cites replace_crossrefs left (empty, for citeproc) the rendering made in the pass."""
     if not split_keys:
         return True  # no mixed Cite, so replace_crossrefs left no empty one
-    empty = [cite["c"] for cite in _elements(blocks, "Cite") if not cite["c"][1]]
+    empty = [cite["c"] for cite in elements(blocks) if cite["t"] == "Cite" and not cite["c"][1]]
     if len(empty) != len(split_keys):
         return False
     for value, rendering in zip(empty, split_keys, strict=True):
         value[1] = rendering
     return True
-
-
-def _elements(node: Any, kind: str) -> list[dict]:
-    """Every element of type ``kind`` under ``node``, in document order (read only, no copy)."""
-    found: list[dict] = []
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("t") == kind:
-                found.append(item)
-            stack.extend(reversed([v for v in item.values() if isinstance(v, list | dict)]))
-        elif isinstance(item, list):
-            stack.extend(reversed([v for v in item if isinstance(v, list | dict)]))
-    return found
 
 
 def _is_reference_list(block: dict) -> bool:

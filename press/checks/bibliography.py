@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from ..bibliography import ENTRY_START
 from ..load import display_path
-from ..model import BibEntry, Diagnostic, Manuscript, error, warning
+from ..model import BibEntry, Diagnostic, LineIndex, Manuscript, error, warning
 
 YEAR_FIELDS = ("year", "date")
 # Entry type -> fields it must have; a tuple of alternatives means any one of them will do.
@@ -89,7 +89,8 @@ def entry_texts(manuscript: Manuscript) -> dict[tuple[str, int | None], EntryTex
     texts: dict[tuple[str, int | None], EntryText] = {}
     for path in manuscript.bib_paths:
         text = _read(path)
-        starts = [text.count("\n", 0, m.start()) + 1 for m in ENTRY_START.finditer(text)]
+        index = LineIndex(text)
+        starts = [index.position(m.start())[0] for m in ENTRY_START.finditer(text)]
         lines = text.splitlines(keepends=True)
         shown = display_path(path)
         for index, first in enumerate(starts):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..ast import elements
 from ..model import CitationUse, Diagnostic, Manuscript, error, warning
 
 if TYPE_CHECKING:  # press.document imports this module: a runtime import would be circular
@@ -59,21 +60,12 @@ def crossref_targets(blocks: list[dict]) -> set[str]:
     same parse to the writers after the checks.
     """
     targets: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            kind, content = node.get("t"), node.get("c")
-            if kind in ("Table", "Figure") and content[0][0]:
-                targets.add(content[0][0])
-            elif kind == "Header" and content[1][0]:
-                targets.add(content[1][0])
-            if isinstance(content, list):
-                visit(content)
-
-    visit(blocks)
+    for element in elements(blocks):
+        kind, content = element["t"], element.get("c")
+        if kind in ("Table", "Figure") and content[0][0]:
+            targets.add(content[0][0])
+        elif kind == "Header" and content[1][0]:
+            targets.add(content[1][0])
     return targets
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..ast import elements
 from ..load import display_path
 from ..model import Diagnostic, Manuscript, warning
 
 if TYPE_CHECKING:
     from ..document import Parsed
 
-NOT_WORDS = {"Table", "Figure", "CodeBlock", "RawBlock", "RawInline", "Math", "Cite", "Image"}
+NOT_WORDS = frozenset({"Table", "Figure", "CodeBlock", "RawBlock", "RawInline", "Math", "Cite", "Image"})
 # metadata key under journal.limits -> what is counted, as the table labels it.
 LABELS = {
     "abstract_words": "abstract words",
@@ -44,27 +45,24 @@ class Count:
         return {**asdict(self), "over": self.over}
 
 
+def tally(node: Any) -> dict[str, int]:
+    """Words, figures and tables under ``node``, in one walk (a large manuscript makes walks costly)."""
+    words = figures = tables = 0
+    for element in elements(node, prune=NOT_WORDS):
+        kind = element["t"]
+        if kind == "Str":
+            words += any(char.isalnum() for char in element["c"])
+        elif kind == "Code":
+            words += len(element["c"][1].split())
+        elif kind == "Figure":
+            figures += 1
+        elif kind == "Table":
+            tables += 1
+    return {"words": words, "figures": figures, "tables": tables}
+
+
 def count_words(node: Any) -> int:
-    if isinstance(node, list):
-        return sum(count_words(item) for item in node)
-    if not isinstance(node, dict):
-        return 0  # attributes, URLs, numbers
-    kind = node.get("t")
-    if kind in NOT_WORDS:
-        return 0
-    if kind == "Str":
-        return 1 if any(char.isalnum() for char in node["c"]) else 0
-    if kind == "Code":
-        return len(node["c"][1].split())
-    return count_words(node.get("c"))
-
-
-def count_blocks(node: Any, kind: str) -> int:
-    if isinstance(node, list):
-        return sum(count_blocks(item, kind) for item in node)
-    if not isinstance(node, dict):
-        return 0
-    return (node.get("t") == kind) + count_blocks(node.get("c"), kind)
+    return tally(node)["words"]
 
 
 def measure(manuscript: Manuscript, parsed: Parsed) -> list[Count]:
@@ -72,12 +70,13 @@ def measure(manuscript: Manuscript, parsed: Parsed) -> list[Count]:
     abstract = parsed.groups[0] if manuscript.abstract else []
     body = parsed.groups[1:] if manuscript.abstract else parsed.groups
     cited = {use.key for use in parsed.citations if use.key in manuscript.bibliography}
+    main = tally(body)
     values = {
         "abstract_words": count_words(abstract),
-        "main_words": count_words(body),
+        "main_words": main["words"],
         "references": len(cited),
-        "figures": count_blocks(body, "Figure"),
-        "tables": count_blocks(body, "Table"),
+        "figures": main["figures"],
+        "tables": main["tables"],
     }
     limits = manuscript.metadata.journal.limits
     return [Count(name, LABELS[name], value, limits.get(name)) for name, value in values.items()]

@@ -6,13 +6,15 @@ A section listed in the metadata but missing is found while loading (press.load:
 
 from __future__ import annotations
 
+import functools
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from ..ast import elements
 from ..load import display_path
-from ..model import Diagnostic, Manuscript, Section, error, warning
+from ..model import Diagnostic, LineIndex, Manuscript, Section, error, warning
 
 if TYPE_CHECKING:
     from ..document import Parsed
@@ -42,20 +44,7 @@ def check_unlisted_files(manuscript: Manuscript) -> list[Diagnostic]:
 
 def image_targets(blocks: list[dict]) -> list[str]:
     """The target of every image, in document order."""
-    found: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            if node.get("t") == "Image":
-                found.append(node["c"][2][0])
-            if isinstance(node.get("c"), list):
-                visit(node["c"])
-
-    visit(blocks)
-    return found
+    return [element["c"][2][0] for element in elements(blocks) if element["t"] == "Image"]
 
 
 def is_local(target: str) -> bool:
@@ -125,8 +114,13 @@ def _image_hint(target: str, root: Path, base: Path) -> str:
     return f"images are found relative to {display_path(base)}/"
 
 
+@functools.lru_cache(maxsize=16)
+def _line_index(text: str) -> LineIndex:
+    return LineIndex(text)
+
+
 def _position(text: str, at: int) -> tuple[int, int]:
-    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+    return _line_index(text).position(at)
 
 
 UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta", "form"}
@@ -156,21 +150,12 @@ class _UnsafeHtml(HTMLParser):
 def raw_html_pieces(blocks: list[dict]) -> list[tuple[str, str]]:
     """(kind, text) of raw HTML and of link targets, in document order."""
     found: list[tuple[str, str]] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item)
-        elif isinstance(node, dict):
-            kind = node.get("t")
-            if kind in ("RawBlock", "RawInline") and node["c"][0] == "html":
-                found.append(("html", node["c"][1]))
-            elif kind == "Link":
-                found.append(("link", node["c"][2][0]))
-            if isinstance(node.get("c"), list):
-                visit(node["c"])
-
-    visit(blocks)
+    for element in elements(blocks, prune=frozenset({"Cite"})):  # citeproc's links are not the authors'
+        kind = element["t"]
+        if kind in ("RawBlock", "RawInline") and element["c"][0] == "html":
+            found.append(("html", element["c"][1]))
+        elif kind == "Link":
+            found.append(("link", element["c"][2][0]))
     return found
 
 
@@ -194,6 +179,8 @@ def check_raw_html(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
                 parser.feed(text)
                 parser.close()
                 problems = parser.found
+            if not problems:
+                continue
             at = section.text.find(text.strip().splitlines()[0] if text.strip() else text, cursor)
             line = column = None
             if at >= 0:

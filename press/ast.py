@@ -1,0 +1,33 @@
+"""Walking pandoc's JSON AST without rebuilding it.
+
+pandocfilters.walk copies every node, which is fine for small documents but dominated the build of a
+10 MB section. These walks are iterative (no recursion limit), visit nodes in document order, and
+yield each element before its children, so a caller may change an element in place (a Cite into a
+Span, a caption given its label) and the walk goes on into the changed element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+def elements(node: Any, prune: frozenset[str] = frozenset()) -> Iterator[dict]:
+    """Every element (a dict with "t") under ``node``, in document order; ``prune`` kinds are yielded
+    but not entered."""
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            kind = item.get("t")
+            if kind is not None:
+                yield item
+                if kind in prune:
+                    continue
+            content = item.get("c")
+            if isinstance(content, list):
+                stack.append(content)
+            elif isinstance(content, dict):  # pandoc's MetaMap
+                stack.extend(reversed(list(content.values())))

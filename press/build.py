@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import Diagnostic, PressError, error
+from .model import Diagnostic, PressError, Templates, error
 from .record import (
     BuildRecord,
     Fingerprints,
@@ -124,7 +124,22 @@ def build(
     """Build ``formats`` (all by default) of the manuscript at ``root`` into ``out_dir``.
 
     Outputs the build record shows to be up to date are left as they are (``force`` rebuilds them).
+    Two builds into the same folder never interleave: the second waits for the first.
     """
+    from .publish import build_lock
+
+    with build_lock(out_dir):
+        return _build_locked(root, out_dir, formats, progress, pdf_variant, force)
+
+
+def _build_locked(
+    root: Path,
+    out_dir: Path,
+    formats: list[str] | None,
+    progress: Callable[[Output], None] | None,
+    pdf_variant: str | None,
+    force: bool,
+) -> BuildResult:
     started = time.perf_counter()
     formats = [fmt for fmt in FORMATS if fmt in (formats or FORMATS)]
     record = read_record(out_dir)
@@ -447,10 +462,13 @@ def format_inputs(manuscript: Manuscript) -> dict[str, list[str]]:
     common = [input_path_key(path, root) for path in sources]
     if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
         common.append("listing:bib")
-    templates = manuscript.templates_dir
-    common.append("listing:templates")  # a project's own templates/ replaces the toolchain's
-    if templates.resolve() != (root / "templates").resolve():
-        common.append("listing:" + templates.resolve().as_posix())
+    templates = manuscript.templates
+    # A project's templates/ overrides the toolchain's file by file: adding or removing a file there
+    # changes what is used, so the listing of every templates folder in use is an input.
+    common.append("listing:templates")
+    for folder in templates.dirs:
+        if folder.resolve() != (root / "templates").resolve():
+            common.append("listing:" + folder.resolve().as_posix())
     common += [f"package:{name}" for name in COMMON_PACKAGES]
     common += ["pandoc", "toolchain", "python", "env:SOURCE_DATE_EPOCH"]
     inputs = {}
@@ -462,17 +480,17 @@ def format_inputs(manuscript: Manuscript) -> dict[str, list[str]]:
     return inputs
 
 
-def templates_by_format(templates: Path) -> dict[str, list[str]]:
+def templates_by_format(templates: Templates) -> dict[str, list[str]]:
     """The template files each format reads: its own, their Jinja includes, and any file no format claims."""
     claimed = {fmt: _with_includes(templates, names) for fmt, names in FORMAT_TEMPLATES.items()}
-    every = {p.relative_to(templates).as_posix() for p in templates.rglob("*") if p.is_file()}
+    every = set(templates.names())
     unclaimed = {
         name for name in every - set().union(*claimed.values()) if not name.endswith(JINJA_SUFFIXES)
     }  # an unrendered Jinja template cannot change an output; any other file might
     return {fmt: sorted(names | unclaimed) for fmt, names in claimed.items()}
 
 
-def _with_includes(templates: Path, names: tuple[str, ...]) -> set[str]:
+def _with_includes(templates: Templates, names: tuple[str, ...]) -> set[str]:
     import jinja2
     from jinja2 import meta
 
@@ -494,9 +512,7 @@ def _with_includes(templates: Path, names: tuple[str, ...]) -> set[str]:
         except (jinja2.TemplateSyntaxError, OSError, UnicodeDecodeError):
             referenced = []
         if None in referenced:  # an include chosen at run time: it could be any template
-            referenced = [
-                p.relative_to(templates).as_posix() for p in templates.rglob("*") if p.suffix in JINJA_SUFFIXES
-            ]
+            referenced = [name for name in templates.names() if name.endswith(JINJA_SUFFIXES)]
         pending += [r for r in referenced if r]
     return found
 

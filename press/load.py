@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .bibliography import read_bib_file
 from .metadata import load_metadata
-from .model import BibEntry, Diagnostic, Manuscript, PressError, Section, error
+from .model import BibEntry, Diagnostic, Manuscript, PressError, Section, Templates, error
 
 TOOLCHAIN_ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = Path("manuscript") / "metadata.yaml"
@@ -21,10 +21,11 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def templates_dir_for(root: Path) -> Path:
-    """A manuscript may bring its own templates/; otherwise the toolchain's are used."""
-    own = root / "templates"
-    return own if own.is_dir() else TOOLCHAIN_ROOT / "templates"
+def templates_for(root: Path) -> Templates:
+    """A manuscript may bring its own templates/, each file of which overrides the toolchain's."""
+    own = (root / "templates").resolve()
+    toolchain = (TOOLCHAIN_ROOT / "templates").resolve()
+    return Templates((own, toolchain) if own.is_dir() and own != toolchain else (toolchain,))
 
 
 def resolve_csl(name: str, root: Path) -> Path | None:
@@ -154,7 +155,7 @@ def load(root: Path) -> Manuscript:
     if errors:
         raise PressError(diagnostics)
     return Manuscript(
-        root, metadata, abstract, sections, bibliography, bib_paths, templates_dir_for(root), csl_path, diagnostics
+        root, metadata, abstract, sections, bibliography, bib_paths, templates_for(root), csl_path, diagnostics
     )
 
 

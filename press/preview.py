@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .build import build
-from .load import display_path, templates_dir_for
+from .load import display_path, templates_for
 from .model import Diagnostic, PressError, error
 
 EVENTS_PATH = "/__press/events"
@@ -302,7 +302,7 @@ class Rebuilder:
 
 def watched_paths(root: Path) -> list[Path]:
     """The manuscript, the bibliography and the templates in use (the root's own, else the toolchain's)."""
-    candidates = [root / "manuscript", root / "bib", templates_dir_for(root)]
+    candidates = [root / "manuscript", root / "bib", *templates_for(root).dirs]
     return [path for path in candidates if path.is_dir()]
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".press-tmp-"
@@ -40,3 +45,24 @@ def publish(staged: dict[Path, Path]) -> None:
 def discard(staged: dict[Path, Path]) -> None:
     for temp in staged.values():
         temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """One build at a time per output folder: a second one waits, saying so, rather than interleave.
+
+    The lock file lives in the system's temporary folder (named from the output folder's path), so a
+    build that fails before writing leaves the output folder as it was, not even created.
+    """
+    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"press-build-{key}.lock"
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"another build is writing to {out_dir}; waiting for it to finish", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -261,12 +261,12 @@ def title_page_pdf(shared: Shared, counts: list[Count]) -> bytes:
 
     document = shared.document
     manuscript = document.manuscript
-    templates = manuscript.templates_dir
+    templates = manuscript.templates
     css = (templates / "title-page.css").read_text(encoding="utf-8")
     html = render(
         templates, "title-page.html", **title_page_context(document, counts), css=css, fonts_css=font_face_css()
     )
-    fetcher = pdf.url_fetcher_for([manuscript.root / "manuscript", templates, *font_dirs()])
+    fetcher = pdf.url_fetcher_for([manuscript.root / "manuscript", *templates.dirs, *font_dirs()])
     try:
         rendered = HTML(
             string=html, base_url=(manuscript.root / "manuscript").as_uri() + "/", url_fetcher=fetcher
@@ -299,7 +299,7 @@ def _raise_refused(fetcher: Any, template: Path) -> None:
 def title_page_docx(shared: Shared, counts: list[Count]) -> bytes:
     document = shared.document
     metadata = document.metadata
-    templates = document.manuscript.templates_dir
+    templates = document.manuscript.templates
     html = render(templates, "title-page-body.html", **title_page_context(document, counts))
     holders = ", ".join(metadata.copyright_holders)
     rights = f"Copyright © {metadata.copyright_year} {holders}. {metadata.license.name} ({metadata.license.url})"

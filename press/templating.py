@@ -8,13 +8,13 @@ from pathlib import Path
 import jinja2
 
 from .load import display_path
-from .model import PressError, error
+from .model import PressError, Templates, error
 
 
 @functools.cache
-def environment(templates_dir: Path) -> jinja2.Environment:
+def environment(templates: Templates) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader([str(folder) for folder in templates.dirs]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml", "htm"), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -23,12 +23,12 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     )
 
 
-def render(templates_dir: Path, name: str, **context) -> str:
+def render(templates: Templates, name: str, **context) -> str:
     """Render a template; a broken template becomes a diagnostic naming its file and line."""
     try:
-        return environment(templates_dir).get_template(name).render(**context)
+        return environment(templates).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        where = Path(exc.filename) if exc.filename else templates_dir / (exc.name or name)
+        where = Path(exc.filename) if exc.filename else templates / (exc.name or name)
         raise PressError(
             [error(display_path(where), exc.lineno, "template-syntax", f"template syntax error: {exc.message}")]
         ) from None
@@ -36,10 +36,10 @@ def render(templates_dir: Path, name: str, **context) -> str:
         raise PressError(
             [
                 error(
-                    display_path(templates_dir / str(exc.name)),
+                    display_path(templates / str(exc.name)),
                     None,
                     "template-missing",
-                    f"template '{exc.name}' not found in {display_path(templates_dir)}",
+                    f"template '{exc.name}' not found in " + " or ".join(display_path(d) for d in templates.dirs),
                 )
             ]
         ) from None
@@ -47,7 +47,7 @@ def render(templates_dir: Path, name: str, **context) -> str:
         raise PressError(
             [
                 error(
-                    display_path(templates_dir / name),
+                    display_path(templates / name),
                     _template_line(exc),
                     "template-undefined",
                     f"template uses an undefined value: {exc.message}",

@@ -20,7 +20,7 @@ def source_date_epoch(date: str) -> str:
 def write(shared: Shared, blinded: bool = False) -> bytes:
     document = shared.document
     metadata = document.metadata
-    templates = document.manuscript.templates_dir
+    templates = document.manuscript.templates
     front_html = render(templates, "docx-front.html", **shared.context(blinded=blinded))
     front = pandoc.html_to_ast(front_html)["blocks"]
     body = document.ast["blocks"][2:]  # after the abstract div and its end marker

@@ -7,7 +7,7 @@ from .shared import Shared
 
 
 def write(shared: Shared, downloads: dict[str, str]) -> bytes:
-    templates = shared.document.manuscript.templates_dir
+    templates = shared.document.manuscript.templates
     css = (templates / "article.css").read_text(encoding="utf-8")
     script = (templates / "article.js").read_text(encoding="utf-8")
     # Every download key is present (None when not built): templates use strict undefined names.

@@ -61,7 +61,7 @@ def reference_items(document: Document) -> dict[str, Any]:
 
 def attribution_inlines(document: Document, context: dict[str, Any]) -> list[dict]:
     """The licence statement from its one home, the attribution partial, as pandoc inlines."""
-    html = render(document.manuscript.templates_dir, "partials/attribution.html", **context)
+    html = render(document.manuscript.templates, "partials/attribution.html", **context)
     blocks = pandoc.html_to_ast(html)["blocks"]
     inlines: list[dict] = []
     for block in blocks:

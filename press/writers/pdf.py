@@ -69,7 +69,7 @@ def xmp_license(shared: Shared, blinded: bool = False) -> bytes:
 def print_html(shared: Shared, blinded: bool = False) -> str:
     from ..templating import render
 
-    templates = shared.document.manuscript.templates_dir
+    templates = shared.document.manuscript.templates
     css = (templates / "print.css").read_text(encoding="utf-8")
     return render(templates, "print.html", **shared.context(css=css, fonts_css=font_face_css(), blinded=blinded))
 
@@ -97,7 +97,7 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
     return PdfJob(
         html=print_html(shared, blinded),
         base_url=(manuscript.root / "manuscript").as_uri() + "/",
-        allowed=[manuscript.root / "manuscript", manuscript.root / "figures", manuscript.templates_dir, *font_dirs()],
+        allowed=[manuscript.root / "manuscript", manuscript.root / "figures", *manuscript.templates.dirs, *font_dirs()],
         shown_dir=display_path(manuscript.root / "manuscript"),
         variant=variant,
         identifier=identifier.encode(),

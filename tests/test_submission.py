@@ -296,7 +296,7 @@ def test_title_page_shows_given_declarations_and_marks_the_others(declared):
     manuscript = load(declared)
     document = build_document(manuscript)
     context = title_page_context(document, measure(manuscript, parse(manuscript)))
-    html_text = render(document.manuscript.templates_dir, "title-page-body.html", **context)
+    html_text = render(document.manuscript.templates, "title-page-body.html", **context)
     assert "Funded by the &lt;Test&gt; Foundation, grant 42." in html_text  # escaped, never raw HTML
     assert "The authors declare no conflicts of interest." in html_text
     assert html_text.count("Not provided") == 4  # ethics, contributions, data, acknowledgements

@@ -12,7 +12,7 @@ from pybtex.database.input.bibtex import Parser
 from pybtex.richtext import Text
 from pybtex.scanner import PybtexError, PybtexSyntaxError
 
-from .model import BibEntry, Diagnostic, LineIndex, error, warning
+from .model import UNPRINTABLE, BibEntry, Diagnostic, LineIndex, error, unprintable, warning
 
 ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
 
@@ -49,6 +49,20 @@ def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagno
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return [], [error(display, line, "nul-byte", "bibliography file contains a NUL byte")]
+    bad = unprintable(text)
+    if bad:
+        at = UNPRINTABLE.search(text).start()
+        line, column = LineIndex(text).position(at)
+        return [], [
+            error(
+                display,
+                line,
+                "bib-control-character",
+                f"bibliography file contains the control character {bad}",
+                "delete it (it is invisible in most editors); no output format can carry it",
+                column=column,
+            )
+        ]
     lines = entry_lines(text)
     parser = Parser()
     with pybtex.errors.capture() as captured:
@@ -80,7 +94,9 @@ def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagno
                 )
             )
         else:
-            diagnostics.append(error(display, getattr(exc, "lineno", None), "bib-error", str(exc)))
+            diagnostics.append(
+                error(display, getattr(exc, "lineno", None) or _line_of_quoted(text, str(exc)), "bib-error", str(exc))
+            )
     entries = []
     for key, entry in data.entries.items():
         fields = {name.lower(): latex_to_text(value) for name, value in entry.fields.items()}
@@ -102,3 +118,12 @@ def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagno
         else:
             diagnostics.append(warning(display, None, "bib-empty", "bibliography file is empty"))
     return entries, diagnostics
+
+
+def _line_of_quoted(text: str, message: str) -> int | None:
+    """pybtex names the offending value in quotes ("Too many commas in 'a, b, c'"): find its line."""
+    quoted = re.search(r"'([^']+)'", message)
+    if not quoted:
+        return None
+    at = text.find(quoted.group(1))
+    return LineIndex(text).position(at)[0] if at >= 0 else None

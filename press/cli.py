@@ -68,7 +68,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def print_diagnostics(diagnostics: list[Diagnostic], report_format: str, stream=sys.stderr) -> None:
+def print_diagnostics(diagnostics: list[Diagnostic], report_format: str, stream=None) -> None:
+    stream = stream or sys.stderr  # looked up at call time, so redirection (tests, the preview) sees it
     if report_format == "json":
         print(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2), file=stream)
         return

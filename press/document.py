@@ -11,7 +11,7 @@ from typing import Any
 from . import pandoc
 from .ast import elements
 from .checks.citations import citation_diagnostics
-from .load import environment_epoch
+from .load import display_path, environment_epoch
 from .model import CitationUse, LineIndex, Manuscript, PressError, Section, error
 
 FILE_MARK = "press-file:"
@@ -326,13 +326,21 @@ def _position_dependent(csl: Path) -> bool:
 
 
 def _citeproc_error(manuscript: Manuscript, exc: Exception) -> PressError:
+    """pandoc's own BibTeX reader can refuse what pybtex accepted: point at its file, line and column."""
+    message = str(exc)
+    where = re.search(r"Error reading bibliography file (.+?):\s*\(line (\d+), column (\d+)\)", message, re.S)
+    path = Path(where.group(1).strip()) if where else (manuscript.bib_paths[0] if manuscript.bib_paths else None)
+    line, column = (int(where.group(2)), int(where.group(3))) if where else (None, None)
+    reason = " ".join(message.split("\n")[-1].split()) if where else " ".join(message.split())
     return PressError(
         [
             error(
-                str(manuscript.bib_paths[0]) if manuscript.bib_paths else "bib/",
-                None,
+                display_path(path) if path else "bib/",
+                line,
                 "citeproc",
-                f"citation processing failed: {exc}",
+                f"pandoc could not read this bibliography: {reason}",
+                "check the braces and special characters of this entry",
+                column=column,
             )
         ]
     )

@@ -7,7 +7,18 @@ from pathlib import Path
 
 from .bibliography import read_bib_file
 from .metadata import load_metadata
-from .model import BibEntry, Diagnostic, Manuscript, PressError, Section, Templates, error
+from .model import (
+    UNPRINTABLE,
+    BibEntry,
+    Diagnostic,
+    LineIndex,
+    Manuscript,
+    PressError,
+    Section,
+    Templates,
+    error,
+    unprintable,
+)
 
 TOOLCHAIN_ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = Path("manuscript") / "metadata.yaml"
@@ -79,7 +90,20 @@ def read_section(path: Path, root: Path, is_abstract: bool = False) -> tuple[Sec
         return None, [
             error(shown, line, "encoding", "section file is not valid UTF-8", "save the file as UTF-8", column=column)
         ]
-    return Section(path, shown, text.removeprefix("\ufeff"), is_abstract), []
+    text = text.removeprefix("\ufeff")
+    if unprintable(text):
+        line, column = LineIndex(text).position(UNPRINTABLE.search(text).start())
+        return None, [
+            error(
+                shown,
+                line,
+                "control-character",
+                f"section file contains the control character {unprintable(text)}",
+                "delete it (it is invisible in most editors); no output format can carry it",
+                column=column,
+            )
+        ]
+    return Section(path, shown, text, is_abstract), []
 
 
 def load(root: Path) -> Manuscript:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from .model import Author, Diagnostic, JournalProfile, License, Metadata, PressError, error
+from .model import Author, Diagnostic, JournalProfile, License, Metadata, PressError, error, unprintable
 
 LICENSES: dict[str, License] = {
     "CC-BY-4.0": License(
@@ -108,7 +108,15 @@ class _Reader:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
-        return _scalar(self.loader, node)
+        value = _scalar(self.loader, node)
+        if isinstance(value, str) and (bad := unprintable(value)):
+            self.err(
+                node,
+                "metadata-control-character",
+                f"field '{path}' contains the control character {bad}",
+                "delete it (it is invisible in most editors); no output format can carry it",
+            )
+        return value
 
     def err(self, node_or_line: Any, code: str, message: str, hint: str | None = None) -> None:
         line = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,17 @@ class BibEntry:
     file: str
     line: int | None
     raw_fields: dict[str, str] = field(default_factory=dict)  # as written, LaTeX undecoded
+
+
+# C0/C1 controls other than tab and line breaks, surrogates and Unicode noncharacters: no HTML, XML or
+# DOCX may contain them, so they are errors in the input rather than crashes (or broken files) later.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+
+
+def unprintable(text: str) -> str | None:
+    """The first character of ``text`` that no output format can carry, as U+XXXX, or None."""
+    match = UNPRINTABLE.search(text)
+    return f"U+{ord(match.group()):04X}" if match else None
 
 
 class LineIndex:

@@ -71,6 +71,13 @@ CASES: list[tuple[str, Callable[[Path], None] | None, int, str, int | None]] = [
         "manuscript/results.md",
         3,
     ),
+    (
+        "section-control-character",
+        _write("manuscript/results.md", "# Results\n\nA \x1b[31mred\x1b[0m word.\n"),
+        1,
+        "manuscript/results.md",
+        3,
+    ),
     ("section-is-a-folder", _section_is_a_folder, 1, "manuscript/metadata.yaml", None),
     ("empty-manuscript", _empty_manuscript, 1, "manuscript/metadata.yaml", None),
     ("no-sections", None, 1, "manuscript/metadata.yaml", 9),

@@ -30,7 +30,7 @@ from .context import build_context, meta_value
 from .document import Document, Parsed, build_document, parse
 from .fonts import font_dirs, font_face_css
 from .load import display_path, load
-from .model import Diagnostic, Manuscript, PressError, error
+from .model import Diagnostic, Manuscript, PressError
 from .publish import clean_stale, discard, publish, stage
 from .templating import render
 from .writers import docx, jats, pdf
@@ -281,19 +281,8 @@ def title_page_pdf(shared: Shared, counts: list[Count]) -> bytes:
 
 
 def _raise_refused(fetcher: Any, template: Path) -> None:
-    refused = getattr(fetcher, "refused", [])
-    if refused:
-        raise PressError(
-            [
-                error(
-                    display_path(template),
-                    None,
-                    "resource-refused",
-                    f"refused to load '{url}': only files inside the project may be used",
-                )
-                for url in refused
-            ]
-        )
+    if getattr(fetcher, "refused", []):
+        raise pdf.refused_error(display_path(template), fetcher.refused)
 
 
 def title_page_docx(shared: Shared, counts: list[Count]) -> bytes:

@@ -49,6 +49,21 @@ def url_fetcher_for(allowed: list[Path]):
     return fetcher
 
 
+def refused_error(shown_dir: str, refused: list[str]) -> PressError:
+    """What WeasyPrint was refused: each URL, so the author can find the reference."""
+    return PressError(
+        [
+            error(
+                shown_dir,
+                None,
+                "resource-refused",
+                f"refused to load '{url}': only files inside the project may be used",
+            )
+            for url in dict.fromkeys(refused)
+        ]
+    )
+
+
 def xmp_license(shared: Shared, blinded: bool = False) -> bytes:
     """XMP rights metadata: the licence URL and statement, machine-readable in the PDF."""
     metadata = shared.document.metadata
@@ -125,32 +140,11 @@ def render_job(job: PdfJob) -> bytes:
             pdf_tags=True, pdf_variant=variant
         )
     except Exception:  # noqa: BLE001 - WeasyPrint wraps fetcher errors in various types
-        refused = getattr(fetcher, "refused", [])
-        if refused:
-            raise PressError(
-                [
-                    error(
-                        job.shown_dir,
-                        None,
-                        "resource-refused",
-                        f"refused to load '{refused[0]}': only files inside the project may be used",
-                    )
-                ]
-            ) from None
+        if getattr(fetcher, "refused", []):
+            raise refused_error(job.shown_dir, fetcher.refused) from None
         raise
-    refused = getattr(fetcher, "refused", [])
-    if refused:
-        raise PressError(
-            [
-                error(
-                    job.shown_dir,
-                    None,
-                    "resource-refused",
-                    f"refused to load '{url}': only files inside the project may be used",
-                )
-                for url in refused
-            ]
-        )
+    if getattr(fetcher, "refused", []):
+        raise refused_error(job.shown_dir, fetcher.refused)
     document.metadata.xmp_metadata.append(job.xmp)
     finisher = None
     if variant is None:

@@ -81,7 +81,7 @@ class BuildResult:
 
 
 def prepare_out_dir(out_dir: Path) -> None:
-    from .load import display_path
+    from .model import display_path
 
     if out_dir.exists() and not out_dir.is_dir():
         raise PressError(
@@ -170,14 +170,6 @@ def _build_locked(
     record.pandoc = fingerprints.pandoc_known
     write_record(out_dir, record)  # after publication: a record never vouches for bytes not yet in place
     return _finish(result, progress, started)
-
-
-def shown_path(path: Path) -> str:
-    """press.load.display_path without importing press.load (and pybtex, PyYAML) on a no-op build."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _finish(result: BuildResult, progress: Callable[[Output], None] | None, started: float) -> BuildResult:

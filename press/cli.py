@@ -126,11 +126,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_build(root: Path, out: Path, formats: list[str] | None, args: argparse.Namespace) -> int:
-    from .build import build, shown_path  # not press.load: a no-op build must not pay for its imports
+    from .build import build
+    from .model import display_path
 
     def progress(output) -> None:
         detail = "up to date" if output.up_to_date else f"{output.seconds:.2f} s, {output.size / 1024:.0f} KiB"
-        print(f"  {output.format:<5} {shown_path(output.path)}  ({detail})")
+        print(f"  {output.format:<5} {display_path(output.path)}  ({detail})")
 
     result = build(root, out, formats, progress, pdf_variant=args.pdf_variant, force=args.force)
     if result.warnings:

@@ -16,20 +16,13 @@ from .model import (
     PressError,
     Section,
     Templates,
+    display_path,
     error,
     unprintable,
 )
 
 TOOLCHAIN_ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = Path("manuscript") / "metadata.yaml"
-
-
-def display_path(path: Path) -> str:
-    """How a path is shown in messages: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def templates_for(root: Path) -> Templates:
@@ -159,7 +152,7 @@ def load(root: Path) -> Manuscript:
     if csl_path is None:
         diagnostics.append(
             error(
-                metadata.path.name and display_path(metadata.path),
+                display_path(metadata.path),
                 metadata.line_of("journal.csl"),
                 "metadata-csl",
                 f"unknown CSL style '{metadata.journal.csl}'",

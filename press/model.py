@@ -144,6 +144,17 @@ class BibEntry:
     raw_fields: dict[str, str] = field(default_factory=dict)  # as written, LaTeX undecoded
 
 
+def display_path(path: Path) -> str:
+    """How a path is shown in messages: relative to the working directory when inside it.
+
+    Here rather than in press.load so that a no-op build can use it without importing PyYAML and pybtex.
+    """
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 # C0/C1 controls other than tab and line breaks, surrogates and Unicode noncharacters: no HTML, XML or
 # DOCX may contain them, so they are errors in the input rather than crashes (or broken files) later.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")

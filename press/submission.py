@@ -136,7 +136,7 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
 def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
     """Every file of the bundle, in the bundle's order, MANIFEST.txt first."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        shared = Shared(document, pool)
+        shared = Shared(document, pool, renderings=("print",))
         # The three PDFs one after another in one thread: WeasyPrint's layout holds the GIL, so
         # parallel renders would gain nothing and Pango is not documented as thread-safe. The
         # pandoc jobs (subprocesses) run beside them.

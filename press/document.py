@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import pandoc
+from . import citeproc, pandoc
 from .ast import elements
 from .checks.citations import citation_diagnostics
 from .load import display_path, environment_epoch
@@ -31,6 +31,7 @@ class Document:
     tables: dict[str, int] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
     date: str = ""
+    renderings: citeproc.Renderings | None = None  # citeproc's output, for the next build to reuse
 
     @property
     def metadata(self):
@@ -192,137 +193,28 @@ class Parsed:
     citations: list[CitationUse]
     crossrefs: list[CitationUse]
     api_version: list[int]
-    # Set only by parse(resolve=True), when citeproc's work in that same pass can be used as is:
-    resolved_meta: dict | None = None
-    references: list[dict] = field(default_factory=list)  # citeproc's reference list (the refs Div)
-    split_keys: list[list[list[dict]]] = field(default_factory=list)  # per group: see SPLIT_MIXED_CITES
 
 
-def parse(manuscript: Manuscript, resolve: bool = False, prefetched: pandoc.Prefetch | None = None) -> Parsed:
+def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> Parsed:
     """One pandoc pass over every section; citations and cross-references located in their files.
 
-    With ``resolve`` the same pandoc pass also runs citeproc, so a build runs pandoc's reader and
-    citeproc in one process. ``resolved_meta`` is then set when that result equals resolving after
-    the cross-references are replaced; when it is None, build_document runs citeproc itself.
-    Citeproc only fills the Cite elements, so checks read either parse alike. ``prefetched``: the
-    same pandoc run started before loading (press.build), used when its input turned out the same.
+    ``prefetched``: the same pandoc run started before loading (press.build), used when its input
+    turned out the same.
     """
     sections = _sections(manuscript)
     try:
-        if resolve:
-            ast = pandoc.markdown_to_resolved_ast(
-                source_text(manuscript), manuscript.bib_paths, manuscript.csl_path, SPLIT_MIXED_CITES, prefetched
-            )
-        else:
-            ast = pandoc.markdown_to_ast(source_text(manuscript))
+        ast = pandoc.markdown_to_ast(source_text(manuscript), prefetched)
     except pandoc.PandocError as exc:
-        if resolve:
-            raise _citeproc_error(manuscript, exc) from None
         raise PressError(
             [error(manuscript.metadata.path.name, None, "pandoc", f"pandoc could not parse the sections: {exc}")]
         ) from None
-    blocks = ast["blocks"]
-    references = [blocks.pop()] if resolve and blocks and _is_reference_list(blocks[-1]) else []
     groups = split_by_file(ast, len(sections))
-    split_keys: list[list[list[dict]]] = [[] for _ in groups]
-    if resolve and ast["meta"].pop(SPLIT_COUNT, None) is not None:
-        for group, keys in zip(groups, split_keys, strict=True):
-            _unsplit_mixed_cites(group, keys)
     citations: list[CitationUse] = []
     crossrefs: list[CitationUse] = []
     for section, section_blocks in zip(sections, groups, strict=True):
         for use in locate(section.text, cite_ids(section_blocks), section.display):
             (crossrefs if use.key.startswith(CROSSREF_PREFIXES) else citations).append(use)
-    parsed = Parsed(groups, citations, crossrefs, ast["pandoc-api-version"], references=references)
-    parsed.split_keys = split_keys
-    if resolve:
-        if not _one_pass_is_exact(manuscript, ast, references):
-            return parse(manuscript)  # rare: citeproc runs after the cross-references are replaced
-        parsed.resolved_meta = ast["meta"]
-    return parsed
-
-
-RESOLVE_META = {"bibliography", "csl", "link-citations", "link-bibliography", "suppress-bibliography"}
-SPLIT_CLASS = "press-split-cite"
-SPLIT_COUNT = "press-split-cites"  # set in the metadata when the filter split anything: else no walk
-
-# Runs before citeproc in the one pass. "@sec:x [@key]" is one Cite mixing a cross-reference with a
-# citation key; replace_crossrefs turns it into the link followed by a Cite of the keys alone, which
-# citeproc must render on its own. So the keys get a Cite of their own here, kept beside the original.
-SPLIT_MIXED_CITES = f"""
-local prefixes = {{{", ".join(f'"{p}"' for p in CROSSREF_PREFIXES)}}}
-local split = 0
-local function is_crossref(id)
-  for _, prefix in ipairs(prefixes) do
-    if id:sub(1, #prefix) == prefix then return true end
-  end
-  return false
-end
-function Cite(cite)
-  local crossrefs, keys = 0, {{}}
-  for _, citation in ipairs(cite.citations) do
-    if is_crossref(citation.id) then crossrefs = crossrefs + 1 else table.insert(keys, citation) end
-  end
-  if crossrefs == 0 or #keys == 0 then return nil end
-  split = split + 1
-  return pandoc.Span({{cite, pandoc.Cite({{}}, keys)}}, {{class = "{SPLIT_CLASS}"}})
-end
-function Meta(meta)
-  if split > 0 then meta["{SPLIT_COUNT}"] = split end
-  return meta
-end
-"""
-
-
-def _unsplit_mixed_cites(node: Any, split_keys: list[list[dict]]) -> None:
-    """Put each mixed Cite back as parsed, in place; keep citeproc's rendering of its keys, in document order."""
-    # In place and without pandocfilters.walk, which copies the whole tree: this runs on every build.
-    if isinstance(node, dict):
-        node = [value for value in node.values() if isinstance(value, list | dict)]
-    for index, item in enumerate(node):
-        if isinstance(item, dict) and item.get("t") == "Span" and SPLIT_CLASS in item["c"][0][1]:
-            item, keys_only = item["c"][1]
-            node[index] = item
-            split_keys.append(keys_only["c"][1])
-        if isinstance(item, list | dict):
-            _unsplit_mixed_cites(item, split_keys)
-
-
-def _fill_split_keys(blocks: list[dict], split_keys: list[list[dict]]) -> bool:
-    """Give the key-only Cites replace_crossrefs left (empty, for citeproc) the rendering made in the pass."""
-    if not split_keys:
-        return True  # no mixed Cite, so replace_crossrefs left no empty one
-    empty = [cite["c"] for cite in elements(blocks) if cite["t"] == "Cite" and not cite["c"][1]]
-    if len(empty) != len(split_keys):
-        return False
-    for value, rendering in zip(empty, split_keys, strict=True):
-        value[1] = rendering
-    return True
-
-
-def _is_reference_list(block: dict) -> bool:
-    return block["t"] == "Div" and block["c"][0][0] == "refs"
-
-
-def _one_pass_is_exact(manuscript: Manuscript, ast: pandoc.Ast, references: list) -> bool:
-    """Whether citeproc in the parsing pass gave what citeproc after the crossref replacement gives.
-
-    In the one pass citeproc also sees the cross-references (as unknown keys, rendered, then replaced
-    whole) and a mixed Cite twice (see SPLIT_MIXED_CITES). That is exact unless the style renders a
-    citation by its place among the others (any position test, notes, citation numbers), a section's
-    YAML block sets metadata citeproc reads, or a section places the reference list itself. Those
-    documents take the two-pass route.
-    """
-    if set(ast["meta"]) - RESOLVE_META:
-        return False
-    if not references and any(b["t"] == "Div" and b["c"][0][0] == "refs" for b in ast["blocks"]):
-        return False
-    return not _position_dependent(manuscript.csl_path)
-
-
-def _position_dependent(csl: Path) -> bool:
-    text = csl.read_text(encoding="utf-8", errors="replace")
-    return any(mark in text for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number"))
+    return Parsed(groups, citations, crossrefs, ast["pandoc-api-version"])
 
 
 def _citeproc_error(manuscript: Manuscript, exc: Exception) -> PressError:
@@ -346,9 +238,12 @@ def _citeproc_error(manuscript: Manuscript, exc: Exception) -> PressError:
     )
 
 
-def build_document(manuscript: Manuscript, parsed: Parsed | None = None) -> Document:
-    """Parse (unless given the parse), check citations and cross-references, and resolve citations once."""
-    parsed = parsed if parsed is not None else parse(manuscript, resolve=True)
+def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.Ast, dict[str, int], dict[str, int]]:
+    """The article as one AST before citeproc, with its numbered tables and figures.
+
+    Abstract (in its div, then ABSTRACT_END), body with the cross-references replaced by links, and
+    the References heading over an empty ``refs`` Div. Raises PressError for citation problems.
+    """
     groups, citations, crossrefs = parsed.groups, parsed.citations, parsed.crossrefs
     abstract_blocks = groups[0] if manuscript.abstract else []
     body = [block for group in groups[1 if manuscript.abstract else 0 :] for block in group]
@@ -357,29 +252,33 @@ def build_document(manuscript: Manuscript, parsed: Parsed | None = None) -> Docu
     if problems:
         raise PressError(problems)
     body = replace_crossrefs(body, tables, figures, sections)
-    body_split_keys = [keys for group in parsed.split_keys[1 if manuscript.abstract else 0 :] for keys in group]
-    if parsed.resolved_meta is not None and not _fill_split_keys(body, body_split_keys):
-        return build_document(manuscript, parse(manuscript))  # unexpected shape: resolve after the parse
-    one_pass = parsed.resolved_meta is not None  # citeproc already ran in the parsing pass
-    references = [
-        {"t": "Header", "c": [1, ["references", ["unnumbered"], []], [{"t": "Str", "c": "References"}]]},
-        *(parsed.references if one_pass and parsed.references else [{"t": "Div", "c": [["refs", [], []], []]}]),
-    ]
     ast = {
         "pandoc-api-version": parsed.api_version,
-        "meta": parsed.resolved_meta if one_pass else {},
+        "meta": {},
         "blocks": [
             {"t": "Div", "c": [["abstract", [], []], abstract_blocks]},
             {"t": "RawBlock", "c": ["html", ABSTRACT_END]},
             *body,
-            *references,
+            {"t": "Header", "c": [1, ["references", ["unnumbered"], []], [{"t": "Str", "c": "References"}]]},
+            {"t": "Div", "c": [["refs", [], []], []]},
         ],
     }
-    if one_pass:
-        resolved = ast
-    else:
-        try:
-            resolved = pandoc.resolve_citations(ast, manuscript.bib_paths, manuscript.csl_path)
-        except pandoc.PandocError as exc:
-            raise _citeproc_error(manuscript, exc) from None
-    return Document(manuscript, resolved, citations, crossrefs, tables, figures, article_date(manuscript))
+    return ast, tables, figures
+
+
+def build_document(
+    manuscript: Manuscript, parsed: Parsed | None = None, cached: citeproc.Renderings | None = None
+) -> Document:
+    """Parse (unless given the parse), check citations and cross-references, and resolve citations once.
+
+    ``cached``: citeproc's renderings from an earlier build (press.citeproc), used when this
+    document's citations are the same.
+    """
+    parsed = parsed if parsed is not None else parse(manuscript)
+    ast, tables, figures = unresolved_article(manuscript, parsed)
+    try:
+        resolved, renderings = citeproc.resolve(ast, manuscript, cached)
+    except pandoc.PandocError as exc:
+        raise _citeproc_error(manuscript, exc) from None
+    date = article_date(manuscript)
+    return Document(manuscript, resolved, parsed.citations, parsed.crossrefs, tables, figures, date, renderings)

@@ -99,53 +99,17 @@ def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> byte
 
 # Bare URLs become links: otherwise pandoc reads the "@user" of "https://host/@user" as a citation.
 MARKDOWN_READER = ["--sandbox", "-f", "markdown+autolink_bare_uris"]
+MARKDOWN_TO_AST = [*MARKDOWN_READER, "-t", "json"]
 
 
-def markdown_to_ast(text: str) -> Ast:
-    """Parse pandoc Markdown. Sandboxed: the reader never touches the file system."""
-    out = run([*MARKDOWN_READER, "-t", "json"], text.encode("utf-8"))
-    return json.loads(out)
+def markdown_to_ast(text: str, prefetched: Prefetch | None = None) -> Ast:
+    """Parse pandoc Markdown. Sandboxed: the reader never touches the file system.
 
-
-def markdown_to_resolved_ast(
-    text: str,
-    bibliography: list[Path],
-    csl: Path,
-    lua_before_citeproc: str = "",
-    prefetched: Prefetch | None = None,
-) -> Ast:
-    """Parse pandoc Markdown and resolve its citations in the same pandoc process.
-
-    One process instead of a parse and a citeproc pass saves a JSON round trip of the whole document.
-    ``lua_before_citeproc`` is the source of a Lua filter run between the two. Citeproc appends the
-    reference list as the last block (a ``refs`` Div) when anything is cited. ``prefetched``: see
-    resolved_ast_args.
+    ``prefetched``: the same run started early (press.build), used only for exactly this input.
     """
-    args = resolved_ast_args(bibliography, csl, lua_before_citeproc)
     data = text.encode("utf-8")
-    out = prefetched.result_for(args, data) if prefetched else None
-    return json.loads(out if out is not None else run(args, data))
-
-
-def resolved_ast_args(bibliography: list[Path], csl: Path, lua_before_citeproc: str = "") -> list[str]:
-    """The arguments of markdown_to_resolved_ast, for starting the same run early (Prefetch)."""
-    lua = ["--lua-filter", str(lua_filter_file(lua_before_citeproc))] if lua_before_citeproc else []
-    return [*MARKDOWN_READER, "-t", "json", *lua, *citeproc_args(bibliography, csl)]
-
-
-@functools.cache
-def lua_filter_file(source: str) -> Path:
-    """pandoc reads Lua filters from files: one per source text, named by its hash, written once."""
-    import hashlib
-    import tempfile
-
-    path = Path(tempfile.gettempdir()) / f"press-{hashlib.sha256(source.encode()).hexdigest()[:16]}.lua"
-    if not path.is_file() or path.read_text(encoding="utf-8") != source:
-        fd, temp = tempfile.mkstemp(prefix=".press-lua-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(source)
-        os.replace(temp, path)  # atomic: a concurrent build never reads half a filter
-    return path
+    out = prefetched.result_for(MARKDOWN_TO_AST, data) if prefetched else None
+    return json.loads(out if out is not None else run(MARKDOWN_TO_AST, data))
 
 
 def citeproc_args(bibliography: list[Path], csl: Path) -> list[str]:
@@ -161,7 +125,7 @@ def html_to_ast(html: str) -> Ast:
 
 
 def resolve_citations(ast: Ast, bibliography: list[Path], csl: Path) -> Ast:
-    """Run citeproc once over the whole document: citations and the reference list."""
+    """Run citeproc over ``ast``: its citations, and the reference list in its ``refs`` Div."""
     args = ["-f", "json", "-t", "json", *citeproc_args(bibliography, csl)]
     return json.loads(run(args, json.dumps(ast).encode("utf-8")))
 

@@ -117,7 +117,7 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     diagnostics = preflight(manuscript, parsed)
     if any(d.severity == "error" for d in diagnostics):
         raise PressError(diagnostics)
-    document = build_document(manuscript)
+    document = build_document(manuscript, parsed)
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
     files = write_files(document, measure(manuscript, parsed))

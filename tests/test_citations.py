@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, ROOT, run_cli
 
+from press.ast import elements
 from press.document import parse
 from press.load import load
 
@@ -96,3 +99,123 @@ def test_a_cross_reference_followed_by_a_citation_keeps_both():
     span = para["c"][2]["c"][1]
     assert span[0]["t"] == "Link" and span[0]["c"][2][0] == "#sec:intro"
     assert span[-1]["t"] == "Cite" and [c["citationId"] for c in span[-1]["c"][0]] == ["smith2020pain"]
+
+
+def _project(tmp_path: Path, csl: str = "apa", extra: str = "") -> Path:
+    """The minimal fixture, with another CSL style and more text in its introduction."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "minimal", project)
+    metadata = project / "manuscript" / "metadata.yaml"
+    metadata.write_text(metadata.read_text(encoding="utf-8").replace("csl: apa", f"csl: {csl}"), encoding="utf-8")
+    intro = project / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return project
+
+
+MIXED = "\nAs @sec:intro [@jones2019ketamine] shows, and @smith2020pain [-@smith2020pain; @jones2019ketamine, ch. 2].\n"
+
+
+@pytest.mark.parametrize("which", ["shipped", "minimal with a mixed cross-reference and citation"])
+def test_citations_resolved_as_a_collection_equal_citeproc_over_the_whole_document(tmp_path: Path, which: str):
+    import copy
+
+    from press import citeproc, pandoc
+    from press.document import unresolved_article
+
+    manuscript = load(ROOT if which == "shipped" else _project(tmp_path, extra=MIXED))
+    ast, _, _ = unresolved_article(manuscript, parse(manuscript))
+    whole = pandoc.resolve_citations(copy.deepcopy(ast), manuscript.bib_paths, manuscript.csl_path)
+    collected, renderings = citeproc.resolve(copy.deepcopy(ast), manuscript)
+    assert renderings is not None, "APA resolves as a collection"
+    assert collected["blocks"] == whole["blocks"]
+    assert collected["meta"] == whole["meta"]
+
+
+def test_a_style_that_renders_by_position_is_resolved_over_the_whole_document(tmp_path: Path):
+    from press import citeproc
+    from press.document import unresolved_article
+
+    manuscript = load(_project(tmp_path, csl="chicago-notes-bibliography-17th-edition"))
+    ast, _, _ = unresolved_article(manuscript, parse(manuscript))
+    resolved, renderings = citeproc.resolve(ast, manuscript)
+    assert renderings is None
+    assert any(el["t"] == "Note" for el in elements(resolved["blocks"])), "a note style puts citations in notes"
+
+
+def _citeproc_runs(monkeypatch) -> list[list[str]]:
+    """Every citeproc run over the article's citations (not the "How to cite" line) from now on."""
+    from press import pandoc
+
+    runs: list[list[str]] = []
+    real = pandoc.run
+
+    def counting(args, data, env=None):
+        if "--citeproc" in args and args[args.index("-t") + 1] == "json":
+            runs.append(args)
+        return real(args, data, env)
+
+    monkeypatch.setattr(pandoc, "run", counting)
+    return runs
+
+
+def test_an_edit_that_leaves_the_citations_alone_reuses_the_kept_renderings(tmp_path: Path, monkeypatch):
+    from press.build import build
+
+    project = _project(tmp_path)
+    out = tmp_path / "out"
+    runs = _citeproc_runs(monkeypatch)
+    build(project, out, ["html"])
+    assert len(runs) == 1
+    intro = project / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nA sentence without citations.\n", encoding="utf-8")
+    runs.clear()
+    build(project, out, ["html"])
+    assert runs == [], "nothing about the citations changed: citeproc must not run"
+    fresh = tmp_path / "fresh"
+    build(project, fresh, ["html"])
+    page = "minimal-article.html"
+    assert (out / page).read_bytes() == (fresh / page).read_bytes()
+
+    intro.write_text(
+        intro.read_text(encoding="utf-8") + "\nNow cited again [@smith2020pain, p. 9].\n", encoding="utf-8"
+    )
+    runs.clear()
+    build(project, out, ["html"])
+    assert len(runs) == 1, "a new citation: citeproc renders the collection again"
+    fresh_again = tmp_path / "fresh2"
+    build(project, fresh_again, ["html"])
+    assert (out / page).read_bytes() == (fresh_again / page).read_bytes()
+    assert "p. 9" in (out / page).read_text(encoding="utf-8")
+
+
+def test_kept_renderings_that_cannot_be_read_are_ignored(tmp_path: Path, monkeypatch):
+    from press.build import build
+    from press.citeproc import CACHE_NAME
+
+    project = _project(tmp_path)
+    out = tmp_path / "out"
+    build(project, out, ["html"])
+    (out / CACHE_NAME).write_text('{"schema": 1, "key": "x", "cites": [}', encoding="utf-8")
+    intro = project / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nMore prose.\n", encoding="utf-8")
+    runs = _citeproc_runs(monkeypatch)
+    build(project, out, ["html"])
+    assert len(runs) == 1
+    assert json.loads((out / CACHE_NAME).read_text(encoding="utf-8"))["schema"] == 1
+
+
+def test_a_bibliography_change_renders_the_citations_again(tmp_path: Path, monkeypatch):
+    from press.build import build
+
+    project = _project(tmp_path)
+    out = tmp_path / "out"
+    build(project, out, ["html"])
+    bib = next((project / "bib").glob("*.bib"))
+    text = bib.read_text(encoding="utf-8")
+    bib.write_text(text.replace("year = {2020}", "year = {2021}", 1), encoding="utf-8")
+    runs = _citeproc_runs(monkeypatch)
+    build(project, out, ["html"])
+    assert len(runs) == 1
+    assert "2021" in (out / "minimal-article.html").read_text(encoding="utf-8")

@@ -1,0 +1,120 @@
+"""Citations resolved as one collection, and kept between builds.
+
+Every Cite of the document goes to citeproc together, as a small document of its own (one
+paragraph per Cite, in order, then the reference list); the renderings are put back where the
+Cites stand. For a style whose renderings do not depend on where a citation stands (no ``position``
+tests, no notes, no citation numbers: APA and the other author-date styles), that is exactly what
+citeproc gives over the whole document, for a fraction of the input. Manubot works the same way:
+citations are a data set collected, checked and resolved as one.
+
+The renderings are kept in the output folder, keyed by everything they depend on (the collection,
+the bibliography files, the CSL style, pandoc's version). An edit that leaves the citations alone,
+which is most edits, then costs no citeproc run: that is what makes the preview reload fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import pandoc
+from .ast import elements
+from .model import Manuscript
+
+CACHE_NAME = ".press-citations.json"
+CACHE_SCHEMA = 1
+REFS_ID = "refs"
+
+
+@dataclass
+class Renderings:
+    """citeproc's output for one collection of citations."""
+
+    key: str
+    cites: list[list]  # each Cite's content, [citations, inlines], in document order
+    references: dict  # the reference list: citeproc's ``refs`` Div
+    meta: dict
+
+
+def resolve(
+    ast: pandoc.Ast, manuscript: Manuscript, cached: Renderings | None = None
+) -> tuple[pandoc.Ast, Renderings | None]:
+    """``ast`` with its citations and its reference list rendered; the renderings, when collected.
+
+    ``ast`` ends with an empty ``refs`` Div where the reference list goes. ``cached`` is used when
+    its key matches this document's collection exactly, else citeproc runs. Styles that number or
+    place citations by their position, and documents that put a reference list somewhere else,
+    are resolved whole (no renderings returned).
+    """
+    cites = [element for element in elements(ast["blocks"]) if element["t"] == "Cite"]
+    if not _resolves_as_collection(manuscript.csl_path, ast["blocks"]):
+        return _resolve_whole(ast, manuscript), None
+    collection = {
+        "pandoc-api-version": ast["pandoc-api-version"],
+        "meta": {},
+        "blocks": [{"t": "Para", "c": [{"t": "Cite", "c": [cite["c"][0], []]}]} for cite in cites]
+        + [{"t": "Div", "c": [[REFS_ID, [], []], []]}],
+    }
+    key = collection_key(collection, manuscript)
+    renderings = cached if cached is not None and cached.key == key else _render(collection, key, manuscript)
+    if renderings is None or len(renderings.cites) != len(cites):
+        return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
+    for cite, content in zip(cites, renderings.cites, strict=True):
+        cite["c"] = json.loads(json.dumps(content))  # a copy: the renderings may serve another build
+    blocks = ast["blocks"]
+    blocks[-1] = json.loads(json.dumps(renderings.references))
+    return {**ast, "meta": renderings.meta, "blocks": blocks}, renderings
+
+
+def _resolves_as_collection(csl: Path, blocks: list[dict]) -> bool:
+    text = csl.read_text(encoding="utf-8", errors="replace")
+    if any(mark in text for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number")):
+        return False
+    refs_divs = [b for b in elements(blocks) if b["t"] == "Div" and b["c"][0][0] == REFS_ID]
+    return len(refs_divs) == 1 and blocks and blocks[-1] is refs_divs[0]
+
+
+def _resolve_whole(ast: pandoc.Ast, manuscript: Manuscript) -> pandoc.Ast:
+    return pandoc.resolve_citations(ast, manuscript.bib_paths, manuscript.csl_path)
+
+
+def _render(collection: pandoc.Ast, key: str, manuscript: Manuscript) -> Renderings | None:
+    resolved = pandoc.resolve_citations(collection, manuscript.bib_paths, manuscript.csl_path)
+    *paras, references = resolved["blocks"]
+    shaped = all(p["t"] == "Para" and len(p["c"]) == 1 and p["c"][0]["t"] == "Cite" for p in paras)
+    if not shaped or references["t"] != "Div" or references["c"][0][0] != REFS_ID:
+        return None
+    return Renderings(key, [p["c"][0]["c"] for p in paras], references, resolved["meta"])
+
+
+def collection_key(collection: pandoc.Ast, manuscript: Manuscript) -> str:
+    """SHA-256 of everything citeproc's output depends on."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(collection, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    digest.update(f"\0{pandoc.pandoc_path()}\0{pandoc.pandoc_version()}\0".encode())
+    digest.update("\0".join(pandoc.citeproc_args(manuscript.bib_paths, manuscript.csl_path)).encode())
+    for path in (manuscript.csl_path, *manuscript.bib_paths):
+        digest.update(b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def read_cached(out_dir: Path) -> Renderings | None:
+    """The renderings the last build kept in ``out_dir``; None when there are none or they cannot be read."""
+    try:
+        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        if data.pop("schema", None) != CACHE_SCHEMA:
+            return None
+        return Renderings(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_cached(out_dir: Path, renderings: Renderings) -> None:
+    """Keep ``renderings`` for the next build (replacing the last ones, atomically)."""
+    from .publish import stage
+
+    data = json.dumps({"schema": CACHE_SCHEMA, **asdict(renderings)}, ensure_ascii=False).encode("utf-8")
+    os.replace(stage(out_dir, CACHE_NAME, data), out_dir / CACHE_NAME)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .model import UNPRINTABLE, BibEntry, Diagnostic, LineIndex, error, unprinta
 ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and most of a load's time: a warm process (serve) decodes each field once
 def latex_to_text(value: str) -> str:
     """Decode LaTeX markup in a field (accents, braces, ``\\&``, ``--``) to plain Unicode."""
     try:

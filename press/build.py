@@ -242,9 +242,9 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     from .context import how_to_cite_html
     from .document import build_document, parse
     from .load import load
-    from .publish import clean_stale, discard, publish, stage
+    from .publish import clean_stale, discard, keep, kept, publish, stage
     from .writers import docx, html, pdf
-    from .writers.shared import Shared
+    from .writers.shared import PARTS_NAME, PARTS_SCHEMA, Shared
 
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
@@ -282,7 +282,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     result = BuildResult(warnings=diagnostics)
     try:
         renderings = tuple(dict.fromkeys(RENDERING[fmt] for fmt in sorted(todo, key=lambda f: f != "pdf")))
-        shared = Shared(document, pool, how_to_cite, renderings)
+        kept_html = None if run.force else (kept(out_dir, PARTS_NAME, PARTS_SCHEMA) or {}).get("renderings")
+        shared = Shared(document, pool, how_to_cite, renderings, kept_html)
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
@@ -301,6 +302,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         raise
     if document.renderings is not None and document.renderings is not cached:
         citeproc.write_cached(out_dir, document.renderings)
+    if shared.kept_html() != kept_html:
+        keep(out_dir, PARTS_NAME, PARTS_SCHEMA, {"renderings": shared.kept_html()})
     fingerprints.options = options
     fingerprints.pandoc()
     warnings = [d.as_dict() for d in diagnostics]

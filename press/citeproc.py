@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -103,18 +102,17 @@ def collection_key(collection: pandoc.Ast, manuscript: Manuscript) -> str:
 
 def read_cached(out_dir: Path) -> Renderings | None:
     """The renderings the last build kept in ``out_dir``; None when there are none or they cannot be read."""
+    from .publish import kept
+
     try:
-        data = json.loads((out_dir / CACHE_NAME).read_text(encoding="utf-8"))
-        if data.pop("schema", None) != CACHE_SCHEMA:
-            return None
-        return Renderings(**data)
-    except (OSError, ValueError, TypeError):
+        data = kept(out_dir, CACHE_NAME, CACHE_SCHEMA)
+        return Renderings(**data) if data is not None else None
+    except TypeError:
         return None
 
 
 def write_cached(out_dir: Path, renderings: Renderings) -> None:
     """Keep ``renderings`` for the next build (replacing the last ones, atomically)."""
-    from .publish import stage
+    from .publish import keep
 
-    data = json.dumps({"schema": CACHE_SCHEMA, **asdict(renderings)}, ensure_ascii=False).encode("utf-8")
-    os.replace(stage(out_dir, CACHE_NAME, data), out_dir / CACHE_NAME)
+    keep(out_dir, CACHE_NAME, CACHE_SCHEMA, asdict(renderings))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .. import pandoc
+from ..ast import elements
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
 
@@ -76,6 +78,79 @@ def _add_backlinks(entry: dict, anchors: list[str]) -> None:
     last["c"].append({"t": "Span", "c": [["", ["backrefs"], []], links]})
 
 
+HTML_ARGS = ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]
+PARTS_NAME = ".press-html.json"  # in the output folder: the HTML of each part, for the next build
+PARTS_SCHEMA = 1
+PART_MARK = "<!--press-part-->"
+RENDERINGS = ("print", "web")
+
+
+class HtmlParts:
+    """pandoc's HTML of a document, rendered part by part: only parts not seen before go to pandoc.
+
+    The document is cut before each top-level heading. pandoc's HTML writer carries no state from
+    one block to the next except footnotes (numbered, and gathered at the end), so the HTML of the
+    whole is the HTML of its parts joined by newlines (tested on every fixture); a document with
+    footnotes is rendered whole. The parts not ``kept`` from an earlier build go to one pandoc run,
+    separated by a marker; an edit to one section re-renders one part (about a tenth of the whole).
+    """
+
+    def __init__(self, kept: dict[str, str] | None = None):
+        self.kept = dict(kept or {})
+        self.used: dict[str, str] = {}  # key -> HTML of every part this build showed
+        self._lock = threading.Lock()
+
+    def render(self, ast: pandoc.Ast) -> str:
+        blocks = ast["blocks"]
+        if any(element["t"] == "Note" for element in elements(blocks)):
+            return self._whole(ast)
+        parts = _cut_before_headings(blocks)
+        prefix = f"{pandoc.pandoc_version()}\0{HTML_ARGS}\0".encode()
+        keys = [hashlib.sha256(prefix + json.dumps(part, sort_keys=True).encode()).hexdigest() for part in parts]
+        with self._lock:
+            known = {key: self.kept[key] for key in keys if key in self.kept}
+        missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in known}
+        if missing:
+            marked: list[dict] = []
+            for part in missing.values():
+                if marked:
+                    marked.append({"t": "RawBlock", "c": ["html", PART_MARK]})
+                marked += part
+            html = pandoc.ast_to({**ast, "blocks": marked}, "html5", HTML_ARGS).decode("utf-8")
+            pieces = html.removesuffix("\n").split(f"\n{PART_MARK}\n")
+            if len(pieces) != len(missing):  # a part that renders to nothing: no clean cut
+                return self._whole(ast)
+            known.update(zip(missing, pieces, strict=True))
+        with self._lock:
+            self.kept.update(known)
+            self.used.update(known)
+        return "\n".join(known[key] for key in keys) + "\n"
+
+    @staticmethod
+    def _whole(ast: pandoc.Ast) -> str:
+        return pandoc.ast_to(ast, "html5", HTML_ARGS).decode("utf-8")
+
+
+def _valid_kept_html(kept: Any) -> dict[str, dict[str, str]]:
+    """The kept parts that have the expected shape (the file is in the output folder: anything may be there)."""
+    if not isinstance(kept, dict):
+        return {}
+    valid = {}
+    for kind, parts in kept.items():
+        if kind in RENDERINGS and isinstance(parts, dict):
+            valid[kind] = {key: html for key, html in parts.items() if isinstance(html, str)}
+    return valid
+
+
+def _cut_before_headings(blocks: list[dict]) -> list[list[dict]]:
+    parts: list[list[dict]] = [[]]
+    for block in blocks:
+        if block["t"] == "Header" and block["c"][0] == 1 and parts[-1]:
+            parts.append([])
+        parts[-1].append(block)
+    return parts
+
+
 class Shared:
     """Lazily computed pieces, safe to request from several writer threads.
 
@@ -91,8 +166,12 @@ class Shared:
         pool: ThreadPoolExecutor,
         how_to_cite: Future | None = None,
         renderings: tuple[str, ...] = ("print", "web"),
+        kept_html: dict[str, dict[str, str]] | None = None,
     ):
         self.document = document
+        # Per rendering, the HTML of the parts an earlier build kept (see HtmlParts and kept_html()).
+        self._kept_html = _valid_kept_html(kept_html)
+        self._html_parts = {kind: HtmlParts(self._kept_html.get(kind)) for kind in RENDERINGS}
         self._lock = threading.Lock()
         # Started now, in this order (the PDF is the longest job); any other is rendered on request.
         self._fragments: dict[str, Future] = {kind: pool.submit(self._render_fragments, kind) for kind in renderings}
@@ -101,10 +180,7 @@ class Shared:
 
     def _render_fragments(self, kind: str) -> tuple[str, str]:
         ast = add_backlinks_and_wrap_tables(self.document.ast) if kind == "web" else self.document.ast
-        html = pandoc.ast_to(ast, "html5", ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]).decode(
-            "utf-8"
-        )
-        return split_fragments(html)
+        return split_fragments(self._html_parts[kind].render(ast))
 
     def fragments(self, kind: str) -> tuple[str, str]:
         """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print``."""
@@ -119,6 +195,10 @@ class Shared:
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()
+
+    def kept_html(self) -> dict[str, dict[str, str]]:
+        """What to keep for the next build: the parts of each rendering made now, else the kept ones."""
+        return {kind: self._html_parts[kind].used or self._kept_html.get(kind, {}) for kind in RENDERINGS}
 
     @property
     def how_to_cite(self) -> str:

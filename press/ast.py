@@ -15,19 +15,23 @@ from typing import Any
 def elements(node: Any, prune: frozenset[str] = frozenset()) -> Iterator[dict]:
     """Every element (a dict with "t") under ``node``, in document order; ``prune`` kinds are yielded
     but not entered."""
+    # Exact types and bound methods: a build walks the whole document about ten times.
     stack: list[Any] = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            kind = item.get("t")
-            if kind is not None:
-                yield item
-                if kind in prune:
-                    continue
-            content = item.get("c")
-            if isinstance(content, list):
-                stack.append(content)
-            elif isinstance(content, dict):  # pandoc's MetaMap
-                stack.extend(reversed(list(content.values())))
+        item = pop()
+        if type(item) is list:
+            extend(item[::-1])
+            continue
+        if type(item) is not dict:
+            continue
+        kind = item.get("t")
+        if kind is not None:
+            yield item
+            if kind in prune:
+                continue
+        content = item.get("c")
+        if type(content) is list:
+            push(content)
+        elif type(content) is dict:  # pandoc's MetaMap
+            extend(list(content.values())[::-1])

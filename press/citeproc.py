@@ -48,8 +48,13 @@ def resolve(
     place citations by their position, and documents that put a reference list somewhere else,
     are resolved whole (no renderings returned).
     """
-    cites = [element for element in elements(ast["blocks"]) if element["t"] == "Cite"]
-    if not _resolves_as_collection(manuscript.csl_path, ast["blocks"]):
+    cites, refs_divs = [], []
+    for element in elements(ast["blocks"]):
+        if element["t"] == "Cite":
+            cites.append(element)
+        elif element["t"] == "Div" and element["c"][0][0] == REFS_ID:
+            refs_divs.append(element)
+    if not _resolves_as_collection(manuscript.csl_path, ast["blocks"], refs_divs):
         return _resolve_whole(ast, manuscript), None
     collection = {
         "pandoc-api-version": ast["pandoc-api-version"],
@@ -68,11 +73,10 @@ def resolve(
     return {**ast, "meta": renderings.meta, "blocks": blocks}, renderings
 
 
-def _resolves_as_collection(csl: Path, blocks: list[dict]) -> bool:
+def _resolves_as_collection(csl: Path, blocks: list[dict], refs_divs: list[dict]) -> bool:
     text = csl.read_text(encoding="utf-8", errors="replace")
     if any(mark in text for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number")):
         return False
-    refs_divs = [b for b in elements(blocks) if b["t"] == "Div" and b["c"][0][0] == REFS_ID]
     return len(refs_divs) == 1 and blocks and blocks[-1] is refs_divs[0]
 
 

@@ -10,7 +10,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .. import pandoc
-from ..ast import elements
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
 
@@ -101,12 +100,13 @@ class HtmlParts:
         self._lock = threading.Lock()
 
     def render(self, ast: pandoc.Ast) -> str:
-        blocks = ast["blocks"]
-        if any(element["t"] == "Note" for element in elements(blocks)):
+        parts = _cut_before_headings(ast["blocks"])
+        serialized = [json.dumps(part, sort_keys=True) for part in parts]
+        # A Note element serializes with this pair; inside a string its quotes would be escaped.
+        if any('"t": "Note"' in text for text in serialized):
             return self._whole(ast)
-        parts = _cut_before_headings(blocks)
         prefix = f"{pandoc.pandoc_version()}\0{HTML_ARGS}\0".encode()
-        keys = [hashlib.sha256(prefix + json.dumps(part, sort_keys=True).encode()).hexdigest() for part in parts]
+        keys = [hashlib.sha256(prefix + text.encode()).hexdigest() for text in serialized]
         with self._lock:
             known = {key: self.kept[key] for key in keys if key in self.kept}
         missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in known}

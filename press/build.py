@@ -341,7 +341,8 @@ def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
         root = root.resolve()
         names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
         texts = [(root / "manuscript" / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
-        return pandoc.Prefetch(pandoc.MARKDOWN_TO_AST, join_sections(texts).encode("utf-8"))
+        text = join_sections(texts)
+        return pandoc.Prefetch(pandoc.markdown_to_ast_args(text), text.encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
         return None
 

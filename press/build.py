@@ -4,7 +4,8 @@ Incremental: the build record (press.record) says which outputs are up to date. 
 ones are, the build returns before importing the pipeline (no pandoc, no WeasyPrint). Otherwise it
 rebuilds only the stale outputs: the one pandoc pass starts before loading (on a guess that parse()
 verifies), a worker process imports WeasyPrint meanwhile, and the writers run in parallel. Citeproc's
-renderings are kept beside the record and reused while the citations stay the same (press.citeproc).
+renderings, the HTML of each part of the document and the "How to cite" line are kept beside the
+record and reused while their inputs stay the same (press.kept).
 """
 
 from __future__ import annotations
@@ -237,28 +238,27 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     """Load, check and resolve once; write the stale formats in parallel; publish; fingerprint them."""
     root, out_dir, formats, stale, record = run.root, run.out_dir, run.formats, run.stale, run.record
     fingerprints, pdf_variant, pool = run.fingerprints, run.pdf_variant, run.pool
-    from . import citeproc
     from .checks import run_checks
     from .context import how_to_cite_html
     from .document import build_document, parse
+    from .kept import Kept, read_kept, write_kept
     from .load import load
-    from .publish import clean_stale, discard, keep, kept, publish, stage
-    from .writers import docx, html, pdf
-    from .writers.shared import PARTS_NAME, PARTS_SCHEMA, Shared
+    from .publish import clean_stale, discard, publish, stage
+    from .writers.shared import Shared
 
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
     fingerprints.prime([root / "manuscript", root / "figures", root / "bib", root / "templates"])
     manuscript = load(root)
+    kept = Kept() if run.force else read_kept(out_dir)  # work an earlier build kept (press.kept)
     # Work that needs only the metadata starts now, beside the pandoc pass.
-    how_to_cite = pool.submit(lambda: how_to_cite_html(_front_matter_only(manuscript)))
+    how_to_cite = pool.submit(lambda: how_to_cite_html(_front_matter_only(manuscript), kept["how-to-cite"]))
     parsed = parse(manuscript, prefetched=prefetch)  # one pandoc pass for the checks and the document
     diagnostics = run_checks(manuscript, parsed)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise PressError(diagnostics)
-    cached = None if run.force else citeproc.read_cached(out_dir)
-    document = build_document(manuscript, parsed, cached)
+    document = build_document(manuscript, parsed, kept)
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
     slug = manuscript.metadata.slug
@@ -266,14 +266,23 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     targets = {fmt: out_dir / f"{slug}.{fmt}" for fmt in formats}
     downloads = {fmt: f"{slug}.{fmt}" for fmt in options["downloads"].split(",") if fmt}
 
+    def write_html(shared: Shared) -> bytes:
+        from .writers import html
+
+        return html.write(shared, downloads)
+
     def write_pdf(shared: Shared) -> bytes:
+        from .writers import pdf
+
         return pdf.write(shared, variant=pdf_variant, renderer=run.pdf_worker.render if run.pdf_worker else None)
 
-    writers: dict[str, Callable[[Shared], bytes]] = {
-        "html": lambda shared: html.write(shared, downloads),
-        "pdf": write_pdf,
-        "docx": lambda shared: docx.write(shared),
-    }
+    def write_docx(shared: Shared) -> bytes:
+        from .writers import docx
+
+        return docx.write(shared)
+
+    # Each writer's module is imported by the writer: an HTML-only rebuild imports no other.
+    writers: dict[str, Callable[[Shared], bytes]] = {"html": write_html, "pdf": write_pdf, "docx": write_docx}
     # An output left as it is still has to be in its place: if it was stale for another reason
     # (not requested now), the record keeps its old entry, which stays true of its bytes.
     todo = [fmt for fmt in formats if fmt in stale]
@@ -282,8 +291,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     result = BuildResult(warnings=diagnostics)
     try:
         renderings = tuple(dict.fromkeys(RENDERING[fmt] for fmt in sorted(todo, key=lambda f: f != "pdf")))
-        kept_html = None if run.force else (kept(out_dir, PARTS_NAME, PARTS_SCHEMA) or {}).get("renderings")
-        shared = Shared(document, pool, how_to_cite, renderings, kept_html)
+        shared = Shared(document, pool, how_to_cite, renderings, kept)
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
@@ -300,10 +308,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     except BaseException:
         discard(staged)
         raise
-    if document.renderings is not None and document.renderings is not cached:
-        citeproc.write_cached(out_dir, document.renderings)
-    if shared.kept_html() != kept_html:
-        keep(out_dir, PARTS_NAME, PARTS_SCHEMA, {"renderings": shared.kept_html()})
+    if kept.changed:
+        write_kept(out_dir, kept)
     fingerprints.options = options
     fingerprints.pandoc()
     warnings = [d.as_dict() for d in diagnostics]

@@ -7,9 +7,10 @@ tests, no notes, no citation numbers: APA and the other author-date styles), tha
 citeproc gives over the whole document, for a fraction of the input. Manubot works the same way:
 citations are a data set collected, checked and resolved as one.
 
-The renderings are kept in the output folder, keyed by everything they depend on (the collection,
-the bibliography files, the CSL style, pandoc's version). An edit that leaves the citations alone,
-which is most edits, then costs no citeproc run: that is what makes the preview reload fast.
+The renderings are kept for the next build (press.kept), keyed by everything they depend on (the
+collection, the bibliography files, the CSL style, pandoc's version). An edit that leaves the
+citations alone, which is most edits, then costs no citeproc run: that is what makes the preview
+reload fast.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from pathlib import Path
 
 from . import pandoc
 from .ast import elements
+from .kept import Memo
 from .model import Manuscript
 
-CACHE_NAME = ".press-citations.json"
-CACHE_SCHEMA = 1
 REFS_ID = "refs"
 
 
@@ -38,15 +38,14 @@ class Renderings:
     meta: dict
 
 
-def resolve(
-    ast: pandoc.Ast, manuscript: Manuscript, cached: Renderings | None = None
-) -> tuple[pandoc.Ast, Renderings | None]:
+def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -> tuple[pandoc.Ast, Renderings | None]:
     """``ast`` with its citations and its reference list rendered; the renderings, when collected.
 
-    ``ast`` ends with an empty ``refs`` Div where the reference list goes. ``cached`` is used when
-    its key matches this document's collection exactly, else citeproc runs. Styles that number or
-    place citations by their position, and documents that put a reference list somewhere else,
-    are resolved whole (no renderings returned).
+    ``ast`` ends with an empty ``refs`` Div where the reference list goes. Renderings ``kept`` by an
+    earlier build are used when their key matches this document's collection exactly, else
+    citeproc runs (and the new renderings are kept). Styles that number or place citations by
+    their position, and documents that put a reference list somewhere else, are resolved whole
+    (no renderings returned).
     """
     cites, refs_divs = [], []
     for element in elements(ast["blocks"]):
@@ -63,7 +62,11 @@ def resolve(
         + [{"t": "Div", "c": [[REFS_ID, [], []], []]}],
     }
     key = collection_key(collection, manuscript)
-    renderings = cached if cached is not None and cached.key == key else _render(collection, key, manuscript)
+    renderings = _from_kept(kept.get(key), key) if kept is not None else None
+    if renderings is None:
+        renderings = _render(collection, key, manuscript)
+        if renderings is not None and kept is not None:
+            kept.put(key, asdict(renderings))
     if renderings is None or len(renderings.cites) != len(cites):
         return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
     for cite, content in zip(cites, renderings.cites, strict=True):
@@ -71,6 +74,14 @@ def resolve(
     blocks = ast["blocks"]
     blocks[-1] = json.loads(json.dumps(renderings.references))
     return {**ast, "meta": renderings.meta, "blocks": blocks}, renderings
+
+
+def _from_kept(entry: dict | None, key: str) -> Renderings | None:
+    try:
+        renderings = Renderings(**entry) if entry is not None else None
+    except TypeError:  # kept by another version of this module
+        return None
+    return renderings if renderings is not None and renderings.key == key else None
 
 
 def _resolves_as_collection(csl: Path, blocks: list[dict], refs_divs: list[dict]) -> bool:
@@ -102,21 +113,3 @@ def collection_key(collection: pandoc.Ast, manuscript: Manuscript) -> str:
     for path in (manuscript.csl_path, *manuscript.bib_paths):
         digest.update(b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def read_cached(out_dir: Path) -> Renderings | None:
-    """The renderings the last build kept in ``out_dir``; None when there are none or they cannot be read."""
-    from .publish import kept
-
-    try:
-        data = kept(out_dir, CACHE_NAME, CACHE_SCHEMA)
-        return Renderings(**data) if data is not None else None
-    except TypeError:
-        return None
-
-
-def write_cached(out_dir: Path, renderings: Renderings) -> None:
-    """Keep ``renderings`` for the next build (replacing the last ones, atomically)."""
-    from .publish import keep
-
-    keep(out_dir, CACHE_NAME, CACHE_SCHEMA, asdict(renderings))

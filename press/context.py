@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any
 
 from . import pandoc
 from .document import ABSTRACT_END, Document, stringify
+from .kept import Memo
 
 
 @dataclass
@@ -61,8 +61,11 @@ def self_reference(document: Document) -> dict[str, Any]:
     return item
 
 
-def how_to_cite_html(document: Document) -> str:
-    """The article's own reference, formatted by citeproc in the journal's style."""
+def how_to_cite_html(document: Document, kept: Memo | None = None) -> str:
+    """The article's own reference, formatted by citeproc in the journal's style.
+
+    ``kept``: lines an earlier build kept (press.kept), used when metadata and style are the same.
+    """
     ast = {
         "pandoc-api-version": document.ast["pandoc-api-version"],
         "meta": {
@@ -92,12 +95,20 @@ def how_to_cite_html(document: Document) -> str:
         "blocks": [],
     }
     csl = document.manuscript.csl_path
-    return _formatted_reference(json.dumps(ast, sort_keys=True), str(csl), hashlib.sha256(csl.read_bytes()).hexdigest())
+    request = json.dumps(ast, sort_keys=True)
+    key = hashlib.sha256(
+        f"{request}\0{pandoc.pandoc_path()}\0{pandoc.pandoc_version()}\0".encode() + csl.read_bytes()
+    ).hexdigest()
+    line = kept.get(key) if kept is not None else None
+    if line is None:
+        line = _formatted_reference(request, str(csl))
+        if kept is not None:
+            kept.put(key, line)
+    return line
 
 
-@functools.lru_cache(maxsize=4)  # a warm process (serve) formats the same line on every save
-def _formatted_reference(ast_json: str, csl: str, csl_sha256: str) -> str:
-    out = pandoc.ast_to(json.loads(ast_json), "html", ["--citeproc", "--csl", csl], sandbox=False)
+def _formatted_reference(request: str, csl: str) -> str:
+    out = pandoc.ast_to(json.loads(request), "html", ["--citeproc", "--csl", csl], sandbox=False)
     html = out.decode("utf-8")
     start = html.find('<div id="ref-this-article"')
     inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))]

@@ -11,6 +11,7 @@ from typing import Any
 from . import citeproc, pandoc
 from .ast import elements
 from .checks.citations import citation_diagnostics
+from .kept import Kept
 from .load import display_path, environment_epoch
 from .model import CitationUse, LineIndex, Manuscript, PressError, Section, error
 
@@ -31,7 +32,6 @@ class Document:
     tables: dict[str, int] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
     date: str = ""
-    renderings: citeproc.Renderings | None = None  # citeproc's output, for the next build to reuse
 
     @property
     def metadata(self):
@@ -266,19 +266,17 @@ def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.A
     return ast, tables, figures
 
 
-def build_document(
-    manuscript: Manuscript, parsed: Parsed | None = None, cached: citeproc.Renderings | None = None
-) -> Document:
+def build_document(manuscript: Manuscript, parsed: Parsed | None = None, kept: Kept | None = None) -> Document:
     """Parse (unless given the parse), check citations and cross-references, and resolve citations once.
 
-    ``cached``: citeproc's renderings from an earlier build (press.citeproc), used when this
-    document's citations are the same.
+    ``kept``: what an earlier build kept (press.kept); citeproc's renderings there are used when
+    this document's citations are the same.
     """
     parsed = parsed if parsed is not None else parse(manuscript)
     ast, tables, figures = unresolved_article(manuscript, parsed)
     try:
-        resolved, renderings = citeproc.resolve(ast, manuscript, cached)
+        resolved, _ = citeproc.resolve(ast, manuscript, kept["citations"] if kept is not None else None)
     except pandoc.PandocError as exc:
         raise _citeproc_error(manuscript, exc) from None
     date = article_date(manuscript)
-    return Document(manuscript, resolved, parsed.citations, parsed.crossrefs, tables, figures, date, renderings)
+    return Document(manuscript, resolved, parsed.citations, parsed.crossrefs, tables, figures, date)

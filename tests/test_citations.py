@@ -192,18 +192,18 @@ def test_an_edit_that_leaves_the_citations_alone_reuses_the_kept_renderings(tmp_
 
 def test_kept_renderings_that_cannot_be_read_are_ignored(tmp_path: Path, monkeypatch):
     from press.build import build
-    from press.citeproc import CACHE_NAME
+    from press.kept import NAME
 
     project = _project(tmp_path)
     out = tmp_path / "out"
     build(project, out, ["html"])
-    (out / CACHE_NAME).write_text('{"schema": 1, "key": "x", "cites": [}', encoding="utf-8")
+    (out / NAME).write_text('{"schema": 1, "citations": {"x": [}', encoding="utf-8")
     intro = project / "manuscript" / "intro.md"
     intro.write_text(intro.read_text(encoding="utf-8") + "\nMore prose.\n", encoding="utf-8")
     runs = _citeproc_runs(monkeypatch)
     build(project, out, ["html"])
     assert len(runs) == 1
-    assert json.loads((out / CACHE_NAME).read_text(encoding="utf-8"))["schema"] == 1
+    assert json.loads((out / NAME).read_text(encoding="utf-8"))["schema"] == 1
 
 
 def test_a_bibliography_change_renders_the_citations_again(tmp_path: Path, monkeypatch):

@@ -12,6 +12,7 @@ from conftest import FIXTURES, ROOT
 
 from press import pandoc
 from press.document import build_document, stringify
+from press.kept import Memo
 from press.load import load
 from press.writers.shared import HTML_ARGS, HtmlParts, add_backlinks_and_wrap_tables
 
@@ -34,7 +35,7 @@ def test_html_of_the_parts_equals_html_of_the_whole(name: str, rendering: str):
     ast = add_backlinks_and_wrap_tables(document.ast) if rendering == "web" else document.ast
     parts = HtmlParts()
     assert parts.render(ast) == whole_html(ast)
-    assert len(parts.used) > 1, "the document is cut before its top-level headings"
+    assert len(parts.kept.used) > 1, "the document is cut before its top-level headings"
 
 
 def _sent_to_pandoc(monkeypatch) -> list[pandoc.Ast]:
@@ -58,7 +59,7 @@ def test_an_edit_to_one_section_renders_only_its_part(tmp_path: Path, monkeypatc
     results.write_text(results.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
     ast = build_document(load(project)).ast
     sent = _sent_to_pandoc(monkeypatch)
-    after = HtmlParts(before.used)
+    after = HtmlParts(Memo(before.kept.used))
     html = after.render(ast)
     assert len(sent) == 1
     sent_text = stringify(sent[0]["blocks"])
@@ -66,7 +67,7 @@ def test_an_edit_to_one_section_renders_only_its_part(tmp_path: Path, monkeypatc
     assert "Chronic pain is common" not in sent_text, "the unchanged introduction is not re-rendered"
     monkeypatch.undo()
     assert html == whole_html(ast)
-    assert len(after.used) == len(before.used), "the next build keeps this build's parts only"
+    assert len(after.kept.used) == len(before.kept.used), "the next build keeps this build's parts only"
 
 
 def test_a_document_with_footnotes_is_rendered_whole(tmp_path: Path, monkeypatch):

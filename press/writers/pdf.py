@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape  # not xml.sax.saxutils: it imports urllib.request (~10 ms), and leaves quotes as they are
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 from ..fonts import font_dirs, font_face_css
 from ..model import PressError, error

@@ -12,6 +12,7 @@ from typing import Any
 from .. import pandoc
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
+from ..kept import Kept, Memo
 
 
 def add_backlinks_and_wrap_tables(ast: pandoc.Ast) -> pandoc.Ast:
@@ -78,8 +79,6 @@ def _add_backlinks(entry: dict, anchors: list[str]) -> None:
 
 
 HTML_ARGS = ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]
-PARTS_NAME = ".press-html.json"  # in the output folder: the HTML of each part, for the next build
-PARTS_SCHEMA = 1
 PART_MARK = "<!--press-part-->"
 RENDERINGS = ("print", "web")
 
@@ -90,14 +89,12 @@ class HtmlParts:
     The document is cut before each top-level heading. pandoc's HTML writer carries no state from
     one block to the next except footnotes (numbered, and gathered at the end), so the HTML of the
     whole is the HTML of its parts joined by newlines (tested on every fixture); a document with
-    footnotes is rendered whole. The parts not ``kept`` from an earlier build go to one pandoc run,
+    footnotes is rendered whole. Parts not ``kept`` by an earlier build go to one pandoc run,
     separated by a marker; an edit to one section re-renders one part (about a tenth of the whole).
     """
 
-    def __init__(self, kept: dict[str, str] | None = None):
-        self.kept = dict(kept or {})
-        self.used: dict[str, str] = {}  # key -> HTML of every part this build showed
-        self._lock = threading.Lock()
+    def __init__(self, kept: Memo | None = None):
+        self.kept = kept if kept is not None else Memo()  # part key -> its HTML
 
     def render(self, ast: pandoc.Ast) -> str:
         parts = _cut_before_headings(ast["blocks"])
@@ -107,8 +104,7 @@ class HtmlParts:
             return self._whole(ast)
         prefix = f"{pandoc.pandoc_version()}\0{HTML_ARGS}\0".encode()
         keys = [hashlib.sha256(prefix + text.encode()).hexdigest() for text in serialized]
-        with self._lock:
-            known = {key: self.kept[key] for key in keys if key in self.kept}
+        known = {key: html for key in keys if (html := self.kept.get(key)) is not None}
         missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in known}
         if missing:
             marked: list[dict] = []
@@ -120,26 +116,14 @@ class HtmlParts:
             pieces = html.removesuffix("\n").split(f"\n{PART_MARK}\n")
             if len(pieces) != len(missing):  # a part that renders to nothing: no clean cut
                 return self._whole(ast)
-            known.update(zip(missing, pieces, strict=True))
-        with self._lock:
-            self.kept.update(known)
-            self.used.update(known)
+            for key, html in zip(missing, pieces, strict=True):
+                known[key] = html
+                self.kept.put(key, html)
         return "\n".join(known[key] for key in keys) + "\n"
 
     @staticmethod
     def _whole(ast: pandoc.Ast) -> str:
         return pandoc.ast_to(ast, "html5", HTML_ARGS).decode("utf-8")
-
-
-def _valid_kept_html(kept: Any) -> dict[str, dict[str, str]]:
-    """The kept parts that have the expected shape (the file is in the output folder: anything may be there)."""
-    if not isinstance(kept, dict):
-        return {}
-    valid = {}
-    for kind, parts in kept.items():
-        if kind in RENDERINGS and isinstance(parts, dict):
-            valid[kind] = {key: html for key, html in parts.items() if isinstance(html, str)}
-    return valid
 
 
 def _cut_before_headings(blocks: list[dict]) -> list[list[dict]]:
@@ -166,12 +150,11 @@ class Shared:
         pool: ThreadPoolExecutor,
         how_to_cite: Future | None = None,
         renderings: tuple[str, ...] = ("print", "web"),
-        kept_html: dict[str, dict[str, str]] | None = None,
+        kept: Kept | None = None,
     ):
         self.document = document
-        # Per rendering, the HTML of the parts an earlier build kept (see HtmlParts and kept_html()).
-        self._kept_html = _valid_kept_html(kept_html)
-        self._html_parts = {kind: HtmlParts(self._kept_html.get(kind)) for kind in RENDERINGS}
+        kept = kept if kept is not None else Kept()  # what an earlier build kept (press.kept)
+        self._html_parts = {kind: HtmlParts(kept[f"html-{kind}"]) for kind in RENDERINGS}
         self._lock = threading.Lock()
         # Started now, in this order (the PDF is the longest job); any other is rendered on request.
         self._fragments: dict[str, Future] = {kind: pool.submit(self._render_fragments, kind) for kind in renderings}
@@ -195,10 +178,6 @@ class Shared:
             except BaseException as exc:
                 future.set_exception(exc)
         return future.result()
-
-    def kept_html(self) -> dict[str, dict[str, str]]:
-        """What to keep for the next build: the parts of each rendering made now, else the kept ones."""
-        return {kind: self._html_parts[kind].used or self._kept_html.get(kind, {}) for kind in RENDERINGS}
 
     @property
     def how_to_cite(self) -> str:

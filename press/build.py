@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -266,19 +267,34 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     targets = {fmt: out_dir / f"{slug}.{fmt}" for fmt in formats}
     downloads = {fmt: f"{slug}.{fmt}" for fmt in options["downloads"].split(",") if fmt}
 
+    # Until the PDF's print HTML is handed to WeasyPrint, every CPU cycle is on the build's critical
+    # path: the other formats wait for that moment, then take the core that the layout leaves idle.
+    pdf_job_ready = threading.Event()
+    if "pdf" not in stale:
+        pdf_job_ready.set()
+
     def write_html(shared: Shared) -> bytes:
         from .writers import html
 
+        pdf_job_ready.wait()
         return html.write(shared, downloads)
 
     def write_pdf(shared: Shared) -> bytes:
         from .writers import pdf
 
-        return pdf.write(shared, variant=pdf_variant, renderer=run.pdf_worker.render if run.pdf_worker else None)
+        def render(job: Any) -> bytes:
+            pdf_job_ready.set()
+            return run.pdf_worker.render(job) if run.pdf_worker else pdf.render_job(job)
+
+        try:
+            return pdf.write(shared, variant=pdf_variant, renderer=render)
+        finally:
+            pdf_job_ready.set()  # never leave the others waiting, whatever happened
 
     def write_docx(shared: Shared) -> bytes:
         from .writers import docx
 
+        pdf_job_ready.wait()
         return docx.write(shared)
 
     # Each writer's module is imported by the writer: an HTML-only rebuild imports no other.
@@ -290,7 +306,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     written: dict[str, bytes] = {}
     result = BuildResult(warnings=diagnostics)
     try:
-        renderings = tuple(dict.fromkeys(RENDERING[fmt] for fmt in sorted(todo, key=lambda f: f != "pdf")))
+        # Only the PDF's rendering starts now; the others are rendered when their writer asks.
+        renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(RENDERING[fmt] for fmt in todo))
         shared = Shared(document, pool, how_to_cite, renderings, kept)
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
@@ -405,7 +422,9 @@ def serve_pdf_job() -> None:
     """The PDF worker's side (see PdfWorker): prepare, then lay out the one job read from stdin."""
     import pickle
 
-    import weasyprint  # noqa: F401 - imported now, while the parent loads and runs pandoc
+    from .writers.pdf import import_weasyprint, render_job
+
+    import_weasyprint()  # now, while the parent loads and runs pandoc
 
     try:
         import pyphen
@@ -414,8 +433,6 @@ def serve_pdf_job() -> None:
         pyphen.Pyphen(lang=lang)  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
     except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
         pass
-    from .writers.pdf import render_job
-
     job = pickle.load(sys.stdin.buffer)
     try:
         result: tuple[str, Any] = ("pdf", render_job(job))

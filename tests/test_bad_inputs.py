@@ -248,10 +248,13 @@ def _open_files_of(pid: int) -> list[str]:
 def test_an_interrupted_build_leaves_the_previous_outputs(tmp_path: Path, previous_build: Path, how):
     project = make_project(tmp_path, "interrupted", None)
     intro = project / "manuscript" / "intro.md"
-    intro.write_text(intro.read_text(encoding="utf-8").replace("is common", "is very common"), encoding="utf-8")
+    # Some forty pages: the layout takes seconds, so the signal lands in the middle of the PDF work.
+    paragraph = "Chronic pain is very common and the trials of ketamine are small [@smith2020pain]. " * 12
+    intro.write_text(intro.read_text(encoding="utf-8") + ("\n\n" + paragraph) * 150, encoding="utf-8")
     before = snapshot(previous_build)
     process = _start_build(project, previous_build)
     _wait_for_pdf_work(process, previous_build)
+    assert process.poll() is None, "the build ended before it could be interrupted"
     process.send_signal(how)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,7 +162,62 @@ def deflate_at_default_level() -> None:
         pydyf.zlib = _Deflate()
 
 
+def import_weasyprint() -> None:
+    """Import WeasyPrint, finding its C libraries in one ``ldconfig -p`` listing.
+
+    WeasyPrint opens each library (Pango, HarfBuzz, ...) by trying several names; for each name
+    that is not a file, cffi asks ctypes.util.find_library, which on Linux runs ldconfig and then
+    probes with gcc and ld (WeasyPrint issue #1125): about 70 processes and a quarter of a second
+    of the PDF's critical path. During the import, find_library reads one cached listing instead,
+    as its first step does. Should the import fail that way, it is done again the usual way.
+    """
+    import ctypes.util
+    import sys
+
+    if "weasyprint" in sys.modules:
+        return
+    usual = ctypes.util.find_library
+    ctypes.util.find_library = _find_library_in_listing
+    try:
+        import weasyprint  # noqa: F401
+    except OSError:
+        for name in [name for name in sys.modules if name == "weasyprint" or name.startswith("weasyprint.")]:
+            del sys.modules[name]
+        ctypes.util.find_library = usual
+        import weasyprint  # noqa: F401
+    finally:
+        ctypes.util.find_library = usual
+
+
+# ldconfig's tag for this machine's libraries, as ctypes.util reads it (else plain "libc6").
+LDCONFIG_ABI = {"x86_64": "libc6,x86-64", "ppc64": "libc6,64bit", "sparc64": "libc6,64bit", "s390x": "libc6,64bit"}
+
+
+def _find_library_in_listing(name: str) -> str | None:
+    import os
+    import re
+
+    abi = LDCONFIG_ABI.get(os.uname().machine, "libc6")
+    found = re.search(
+        rb"\s(lib" + re.escape(os.fsencode(name)) + rb"\.\S+)\s+\(" + re.escape(abi.encode()), _ldconfig()
+    )
+    return os.fsdecode(found.group(1)) if found else None
+
+
+@functools.cache
+def _ldconfig() -> bytes:
+    import os
+    import subprocess
+
+    try:
+        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        return subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, env=env, check=False).stdout
+    except OSError:
+        return b""
+
+
 def render_job(job: PdfJob) -> bytes:
+    import_weasyprint()
     from weasyprint import HTML
 
     deflate_at_default_level()

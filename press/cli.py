@@ -53,7 +53,11 @@ def parser() -> argparse.ArgumentParser:
         help="how diagnostics are printed (default: text)",
     )
     p.add_argument("--strict", action="store_true", help="check: treat warnings as errors")
-    p.add_argument("--force", action="store_true", help="build: rebuild every output, ignoring the build record")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="build: rebuild every output from scratch, ignoring the build record and the work kept in .press-kept.json",
+    )
     p.add_argument(
         "--pdf-variant",
         choices=("pdf/a-3b", "pdf/ua-1"),

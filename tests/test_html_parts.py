@@ -85,3 +85,16 @@ def test_a_document_with_footnotes_is_rendered_whole(tmp_path: Path, monkeypatch
     monkeypatch.undo()
     assert html == whole_html(ast)
     assert html.count('role="doc-noteref"') == 2 and "fn2" in html
+
+
+def test_a_document_holding_the_part_marker_is_rendered_whole(tmp_path: Path, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "minimal", project)
+    intro = project / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\n<!--press-part-->\n\nAfter the marker.\n", encoding="utf-8")
+    ast = build_document(load(project)).ast
+    sent = _sent_to_pandoc(monkeypatch)
+    html = HtmlParts().render(ast)
+    assert len(sent) == 1 and sent[0]["blocks"] == ast["blocks"]
+    monkeypatch.undo()
+    assert html == whole_html(ast)

@@ -99,8 +99,9 @@ class HtmlParts:
     def render(self, ast: pandoc.Ast) -> str:
         parts = _cut_before_headings(ast["blocks"])
         serialized = [json.dumps(part, sort_keys=True) for part in parts]
-        # A Note element serializes with this pair; inside a string its quotes would be escaped.
-        if any('"t": "Note"' in text for text in serialized):
+        # A Note element serializes with this pair (inside a string its quotes would be escaped);
+        # a text that holds the marker itself could not be cut cleanly either.
+        if any('"t": "Note"' in text or PART_MARK in text for text in serialized):
             return self._whole(ast)
         prefix = f"{pandoc.pandoc_version()}\0{HTML_ARGS}\0".encode()
         keys = [hashlib.sha256(prefix + text.encode()).hexdigest() for text in serialized]

@@ -70,31 +70,26 @@ def test_an_edit_to_one_section_renders_only_its_part(tmp_path: Path, monkeypatc
     assert len(after.kept.used) == len(before.kept.used), "the next build keeps this build's parts only"
 
 
-def test_a_document_with_footnotes_is_rendered_whole(tmp_path: Path, monkeypatch):
-    """Footnotes are numbered across the document and gathered at its end: no part can stand alone."""
+# Footnotes are numbered across the document and gathered at its end: no part can stand alone.
+# A text that holds the part marker itself could not be cut where the marker is.
+WHOLE = {
+    "footnotes": {"intro.md": "\nA claim.^[A note.]\n", "results.md": "\nAnother.^[Second note.]\n"},
+    "the part marker in the text": {"intro.md": "\n<!--press-part-->\n\nAfter the marker.\n"},
+}
+
+
+@pytest.mark.parametrize("case", WHOLE)
+def test_a_document_that_cannot_be_cut_is_rendered_whole(tmp_path: Path, monkeypatch, case: str):
     project = tmp_path / "project"
     shutil.copytree(FIXTURES / "minimal", project)
-    intro = project / "manuscript" / "intro.md"
-    intro.write_text(intro.read_text(encoding="utf-8") + "\nA claim.^[A note.]\n", encoding="utf-8")
-    results = project / "manuscript" / "results.md"
-    results.write_text(results.read_text(encoding="utf-8") + "\nAnother.^[Second note.]\n", encoding="utf-8")
+    for name, addition in WHOLE[case].items():
+        section = project / "manuscript" / name
+        section.write_text(section.read_text(encoding="utf-8") + addition, encoding="utf-8")
     ast = build_document(load(project)).ast
     sent = _sent_to_pandoc(monkeypatch)
     html = HtmlParts().render(ast)
     assert len(sent) == 1 and sent[0]["blocks"] == ast["blocks"]
     monkeypatch.undo()
     assert html == whole_html(ast)
-    assert html.count('role="doc-noteref"') == 2 and "fn2" in html
-
-
-def test_a_document_holding_the_part_marker_is_rendered_whole(tmp_path: Path, monkeypatch):
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
-    intro = project / "manuscript" / "intro.md"
-    intro.write_text(intro.read_text(encoding="utf-8") + "\n<!--press-part-->\n\nAfter the marker.\n", encoding="utf-8")
-    ast = build_document(load(project)).ast
-    sent = _sent_to_pandoc(monkeypatch)
-    html = HtmlParts().render(ast)
-    assert len(sent) == 1 and sent[0]["blocks"] == ast["blocks"]
-    monkeypatch.undo()
-    assert html == whole_html(ast)
+    if case == "footnotes":
+        assert html.count('role="doc-noteref"') == 2 and "fn2" in html

@@ -11,7 +11,7 @@ from pybtex.richtext import Text
 from press.bibliography import PLAIN_TEXT, latex_to_text
 
 # Characters that LaTeX decoding may change, drawn often, among any others.
-MARKUP = list("\\{}~$%#_^&`'<>-!? \t\n") + ["--", "''", "``", "<<", ">>", "?`", "\\'e", "{\\l}"]
+MARKUP = list("\\{}~$%#_^&`'<>-!?, \t\n") + ["--", "''", "``", ",,", "<<", ">>", "?`", "\\'e", "{\\l}"]
 VALUES = st.lists(st.one_of(st.sampled_from(MARKUP), st.characters(codec="utf-8")), max_size=12).map("".join)
 
 
@@ -28,6 +28,7 @@ def decoded_by_latexcodec(value: str) -> str | None:
 @example("a  b")
 @example("50%")
 @example("x?`")
+@example(",,")
 def test_plain_text_is_exactly_what_latexcodec_returns(value: str):
     if PLAIN_TEXT.fullmatch(value):
         assert decoded_by_latexcodec(value) == value
@@ -39,3 +40,14 @@ def test_plain_text_is_exactly_what_latexcodec_returns(value: str):
 )
 def test_markup_is_decoded(value: str, text: str):
     assert latex_to_text(value) == text
+
+
+def test_every_ligature_latexcodec_knows_keeps_text_off_the_shortcut():
+    """Ligatures of plain characters (",," is „) come from latexcodec's table: none may look plain."""
+    import latexcodec.codec
+
+    table = latexcodec.codec._LATEX_UNICODE_TABLE  # the table latexcodec decodes with
+    for tokens, text in table.unicode_map.items():
+        latex = "".join(token.text for token in tokens)
+        if latex != text:
+            assert not PLAIN_TEXT.fullmatch(f"a{latex}b"), (latex, text)

@@ -10,6 +10,7 @@ the outputs are published, and it holds only what the last build used, so it nev
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,16 @@ def _valid(entries: Any, kind: type) -> dict[str, Any]:
 
 
 def read_kept(out_dir: Path) -> Kept:
-    from .publish import kept
-
-    return Kept(kept(out_dir, NAME, SCHEMA))
+    """What the last build kept in ``out_dir``; empty when absent, unreadable or of another schema."""
+    try:
+        data = json.loads((out_dir / NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Kept()
+    return Kept(data if isinstance(data, dict) and data.get("schema") == SCHEMA else None)
 
 
 def write_kept(out_dir: Path, kept: Kept) -> None:
-    from .publish import keep
+    from .publish import replace
 
-    keep(out_dir, NAME, SCHEMA, kept.to_keep())
+    data = {"schema": SCHEMA, **kept.to_keep()}
+    replace(out_dir, NAME, json.dumps(data, ensure_ascii=False).encode("utf-8"))

@@ -42,25 +42,9 @@ def publish(staged: dict[Path, Path]) -> None:
         os.replace(temp, target)
 
 
-def keep(out_dir: Path, name: str, schema: int, data: dict) -> None:
-    """Replace ``out_dir/name`` with ``data`` as JSON, atomically: work a build keeps for the next one."""
-    import json
-
-    body = json.dumps({"schema": schema, **data}, ensure_ascii=False).encode("utf-8")
-    os.replace(stage(out_dir, name, body), out_dir / name)
-
-
-def kept(out_dir: Path, name: str, schema: int) -> dict | None:
-    """What an earlier build kept in ``out_dir/name``; None when absent, unreadable or of another schema."""
-    import json
-
-    try:
-        data = json.loads((out_dir / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.pop("schema", None) != schema:
-        return None
-    return data
+def replace(out_dir: Path, name: str, data: bytes) -> None:
+    """Replace ``out_dir/name`` with ``data`` at once: staged beside it, then renamed."""
+    os.replace(stage(out_dir, name, data), out_dir / name)
 
 
 def discard(staged: dict[Path, Path]) -> None:

@@ -78,9 +78,9 @@ def read_record(out_dir: Path) -> BuildRecord:
 
 def write_record(out_dir: Path, record: BuildRecord) -> None:
     """Replace the record atomically (temporary file, then rename), after the outputs are published."""
-    from .publish import stage
+    from .publish import replace
 
-    os.replace(stage(out_dir, RECORD_NAME, record.as_json().encode("utf-8")), record_path(out_dir))
+    replace(out_dir, RECORD_NAME, record.as_json().encode("utf-8"))
 
 
 def sha256_file(path: Path) -> str:

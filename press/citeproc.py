@@ -15,14 +15,12 @@ reload fast.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from . import pandoc
 from .ast import elements
-from .kept import Memo
+from .kept import Memo, entry_key
 from .model import Manuscript
 
 REFS_ID = "refs"
@@ -53,7 +51,8 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
             cites.append(element)
         elif element["t"] == "Div" and element["c"][0][0] == REFS_ID:
             refs_divs.append(element)
-    if not _resolves_as_collection(manuscript.csl_path, ast["blocks"], refs_divs):
+    csl = manuscript.csl_path.read_bytes()
+    if not _resolves_as_collection(csl.decode("utf-8", "replace"), ast["blocks"], refs_divs):
         return _resolve_whole(ast, manuscript), None
     collection = {
         "pandoc-api-version": ast["pandoc-api-version"],
@@ -61,7 +60,7 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
         "blocks": [{"t": "Para", "c": [{"t": "Cite", "c": [cite["c"][0], []]}]} for cite in cites]
         + [{"t": "Div", "c": [[REFS_ID, [], []], []]}],
     }
-    key = collection_key(collection, manuscript)
+    key = collection_key(collection, manuscript, csl)
     renderings = _from_kept(kept.get(key), key) if kept is not None else None
     if renderings is None:
         renderings = _render(collection, key, manuscript)
@@ -84,9 +83,8 @@ def _from_kept(entry: dict | None, key: str) -> Renderings | None:
     return renderings if renderings is not None and renderings.key == key else None
 
 
-def _resolves_as_collection(csl: Path, blocks: list[dict], refs_divs: list[dict]) -> bool:
-    text = csl.read_text(encoding="utf-8", errors="replace")
-    if any(mark in text for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number")):
+def _resolves_as_collection(csl: str, blocks: list[dict], refs_divs: list[dict]) -> bool:
+    if any(mark in csl for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number")):
         return False
     return len(refs_divs) == 1 and blocks and blocks[-1] is refs_divs[0]
 
@@ -104,12 +102,11 @@ def _render(collection: pandoc.Ast, key: str, manuscript: Manuscript) -> Renderi
     return Renderings(key, [p["c"][0]["c"] for p in paras], references, resolved["meta"])
 
 
-def collection_key(collection: pandoc.Ast, manuscript: Manuscript) -> str:
-    """SHA-256 of everything citeproc's output depends on."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(collection, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    digest.update(f"\0{pandoc.pandoc_path()}\0{pandoc.pandoc_version()}\0".encode())
-    digest.update("\0".join(pandoc.citeproc_args(manuscript.bib_paths, manuscript.csl_path)).encode())
-    for path in (manuscript.csl_path, *manuscript.bib_paths):
-        digest.update(b"\0" + path.read_bytes())
-    return digest.hexdigest()
+def collection_key(collection: pandoc.Ast, manuscript: Manuscript, csl: bytes) -> str:
+    """The key of everything citeproc's output depends on: the collection, options, style and .bib files."""
+    return entry_key(
+        json.dumps(collection, sort_keys=True, ensure_ascii=False),
+        "\0".join(pandoc.citeproc_args(manuscript.bib_paths, manuscript.csl_path)),
+        csl,
+        *(path.read_bytes() for path in manuscript.bib_paths),
+    )

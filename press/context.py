@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from . import pandoc
 from .document import ABSTRACT_END, Document, stringify
-from .kept import Memo
+from .kept import Memo, entry_key
 
 
 @dataclass
@@ -96,14 +95,12 @@ def how_to_cite_html(document: Document, kept: Memo | None = None) -> str:
     }
     csl = document.manuscript.csl_path
     request = json.dumps(ast, sort_keys=True)
-    key = hashlib.sha256(
-        f"{request}\0{pandoc.pandoc_path()}\0{pandoc.pandoc_version()}\0".encode() + csl.read_bytes()
-    ).hexdigest()
-    line = kept.get(key) if kept is not None else None
+    entry = entry_key(request, csl.read_bytes())
+    line = kept.get(entry) if kept is not None else None
     if line is None:
         line = _formatted_reference(request, str(csl))
         if kept is not None:
-            kept.put(key, line)
+            kept.put(entry, line)
     return line
 
 

@@ -10,6 +10,7 @@ the outputs are published, and it holds only what the last build used, so it nev
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from pathlib import Path
@@ -59,6 +60,19 @@ class Kept:
     @property
     def changed(self) -> bool:
         return self.to_keep() != self._read
+
+
+def entry_key(*inputs: str | bytes) -> str:
+    """The key of an entry: SHA-256 of pandoc's identity and of ``inputs``, everything else it depends on.
+
+    Every entry is pandoc's output, so pandoc's binary and version are part of every key.
+    """
+    from . import pandoc
+
+    digest = hashlib.sha256(f"{pandoc.pandoc_path()}\0{pandoc.pandoc_version()}".encode())
+    for item in inputs:
+        digest.update(b"\0" + (item.encode("utf-8") if isinstance(item, str) else item))
+    return digest.hexdigest()
 
 
 def _valid(entries: Any, kind: type) -> dict[str, Any]:

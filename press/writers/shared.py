@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,7 +11,7 @@ from typing import Any
 from .. import pandoc
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
-from ..kept import Kept, Memo
+from ..kept import Kept, Memo, entry_key
 
 
 def add_backlinks_and_wrap_tables(ast: pandoc.Ast) -> pandoc.Ast:
@@ -103,8 +102,7 @@ class HtmlParts:
         # a text that holds the marker itself could not be cut cleanly either.
         if any('"t": "Note"' in text or PART_MARK in text for text in serialized):
             return self._whole(ast)
-        prefix = f"{pandoc.pandoc_version()}\0{HTML_ARGS}\0".encode()
-        keys = [hashlib.sha256(prefix + text.encode()).hexdigest() for text in serialized]
+        keys = [entry_key(" ".join(HTML_ARGS), text) for text in serialized]
         known = {key: html for key in keys if (html := self.kept.get(key)) is not None}
         missing = {key: part for key, part in zip(keys, parts, strict=True) if key not in known}
         if missing:

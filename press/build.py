@@ -359,7 +359,7 @@ def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
     """
     try:
         from . import pandoc
-        from .document import join_sections
+        from .model import join_sections
 
         root = root.resolve()
         names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])

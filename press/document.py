@@ -13,9 +13,8 @@ from .ast import elements
 from .checks.citations import citation_diagnostics
 from .kept import Kept
 from .load import display_path, environment_epoch
-from .model import CitationUse, LineIndex, Manuscript, PressError, Section, error
+from .model import FILE_MARK, CitationUse, LineIndex, Manuscript, PressError, Section, error, join_sections
 
-FILE_MARK = "press-file:"
 ABSTRACT_END = "<!--press:abstract-end-->"
 CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:")
 CROSSREF_NAMES = {"tbl:": "Table", "fig:": "Figure"}
@@ -51,14 +50,6 @@ def article_date(manuscript: Manuscript) -> str:
 def source_text(manuscript: Manuscript) -> str:
     """All sections in order, each after a marker so the parsed blocks can be traced to their file."""
     return join_sections([section.text for section in _sections(manuscript)])
-
-
-def join_sections(texts: list[str]) -> str:
-    parts = []
-    for index, text in enumerate(texts):
-        parts.append(f"\n\n<!--{FILE_MARK}{index}-->\n\n")
-        parts.append(text)
-    return "".join(parts) + "\n"
 
 
 def _sections(manuscript: Manuscript) -> list[Section]:

@@ -8,6 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+FILE_MARK = "press-file:"
+
+
+def join_sections(texts: list[str]) -> str:
+    """The sections as one Markdown text for one pandoc pass, each after a marker naming its index.
+
+    Here, not in press.document, so that a build can start that pass before importing the pipeline.
+    """
+    parts = []
+    for index, text in enumerate(texts):
+        parts.append(f"\n\n<!--{FILE_MARK}{index}-->\n\n")
+        parts.append(text)
+    return "".join(parts) + "\n"
+
 
 @dataclass(frozen=True)
 class Diagnostic:

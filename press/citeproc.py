@@ -1,10 +1,10 @@
 """Citations resolved as one collection, and kept between builds.
 
 Every Cite of the document goes to citeproc together, as a small document of its own (one
-paragraph per Cite, in order, then the reference list); the renderings are put back where the
-Cites stand. For a style whose renderings do not depend on where a citation stands (no ``position``
-tests, no notes, no citation numbers: APA and the other author-date styles), that is exactly what
-citeproc gives over the whole document, for a fraction of the input. Manubot works the same way:
+paragraph per distinct Cite, in order of first use, then the reference list); the renderings are
+put back where the Cites stand. For a style whose renderings do not depend on where a citation
+stands (no ``position`` tests, no notes, no citation numbers: APA and the other author-date
+styles), that is exactly what citeproc gives over the whole document, for a fraction of the input. Manubot works the same way:
 citations are a data set collected, checked and resolved as one.
 
 The renderings are kept for the next build (press.kept), keyed by everything they depend on (the
@@ -16,7 +16,7 @@ reload fast.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from . import pandoc
 from .ast import elements
@@ -54,10 +54,16 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
     csl = manuscript.csl_path.read_bytes()
     if not _resolves_as_collection(csl.decode("utf-8", "replace"), ast["blocks"], refs_divs):
         return _resolve_whole(ast, manuscript), None
+    # Each distinct citation once: a Cite renders the same wherever it stands, so a repeated one
+    # (the same keys, prefixes, suffixes and mode) needs no rendering of its own. About half of
+    # this manuscript's Cites repeat one before them.
+    distinct: dict[str, int] = {}
+    which = [distinct.setdefault(_citation_identity(cite), len(distinct)) for cite in cites]
+    firsts = list({index: cite for index, cite in zip(which, cites, strict=True)}.values())
     collection = {
         "pandoc-api-version": ast["pandoc-api-version"],
         "meta": {},
-        "blocks": [{"t": "Para", "c": [{"t": "Cite", "c": [cite["c"][0], []]}]} for cite in cites]
+        "blocks": [{"t": "Para", "c": [{"t": "Cite", "c": [cite["c"][0], []]}]} for cite in firsts]
         + [{"t": "Div", "c": [[REFS_ID, [], []], []]}],
     }
     key = collection_key(collection, manuscript, csl)
@@ -65,14 +71,25 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
     if renderings is None:
         renderings = _render(collection, key, manuscript)
         if renderings is not None and kept is not None:
-            kept.put(key, asdict(renderings))
-    if renderings is None or len(renderings.cites) != len(cites):
+            kept.put(key, vars(renderings).copy())  # not asdict(): its deep copy costs ~20 ms here
+    if renderings is None or len(renderings.cites) != len(firsts):
         return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
-    for cite, content in zip(cites, renderings.cites, strict=True):
-        cite["c"] = json.loads(json.dumps(content))  # a copy: the renderings may serve another build
+    for cite, index in zip(cites, which, strict=True):
+        # Its own citations (their hashes and note numbers are its own), the rendering of its kind;
+        # a copy, as the renderings may serve another build.
+        cite["c"] = [cite["c"][0], json.loads(json.dumps(renderings.cites[index][1]))]
     blocks = ast["blocks"]
     blocks[-1] = json.loads(json.dumps(renderings.references))
     return {**ast, "meta": renderings.meta, "blocks": blocks}, renderings
+
+
+def _citation_identity(cite: dict) -> str:
+    """What a Cite's rendering depends on in a style that ignores position: all but hash and note number."""
+    return json.dumps(
+        [{k: v for k, v in c.items() if k not in ("citationHash", "citationNoteNum")} for c in cite["c"][0]],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
 
 
 def _from_kept(entry: dict | None, key: str) -> Renderings | None:
@@ -84,7 +101,14 @@ def _from_kept(entry: dict | None, key: str) -> Renderings | None:
 
 
 def _resolves_as_collection(csl: str, blocks: list[dict], refs_divs: list[dict]) -> bool:
-    if any(mark in csl for mark in ('position="', "et-al-subsequent", 'class="note"', "citation-number")):
+    position_marks = (
+        'position="',
+        "et-al-subsequent",
+        'class="note"',
+        "citation-number",
+        "first-reference-note-number",
+    )
+    if any(mark in csl for mark in position_marks):
         return False
     return len(refs_divs) == 1 and blocks and blocks[-1] is refs_divs[0]
 

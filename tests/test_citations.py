@@ -114,7 +114,10 @@ def _project(tmp_path: Path, csl: str = "apa", extra: str = "") -> Path:
     return project
 
 
-MIXED = "\nAs @sec:intro [@jones2019ketamine] shows, and @smith2020pain [-@smith2020pain; @jones2019ketamine, ch. 2].\n"
+MIXED = (
+    "\nAs @sec:intro [@jones2019ketamine] shows, and @smith2020pain [-@smith2020pain; @jones2019ketamine, ch. 2].\n"
+    "\nAgain [@jones2019ketamine], and [see @jones2019ketamine], and @smith2020pain once more.\n"
+)
 
 
 @pytest.mark.parametrize("which", ["shipped", "minimal with a mixed cross-reference and citation"])
@@ -129,6 +132,8 @@ def test_citations_resolved_as_a_collection_equal_citeproc_over_the_whole_docume
     whole = pandoc.resolve_citations(copy.deepcopy(ast), manuscript.bib_paths, manuscript.csl_path)
     collected, renderings = citeproc.resolve(copy.deepcopy(ast), manuscript)
     assert renderings is not None, "APA resolves as a collection"
+    cites = sum(1 for el in elements(ast["blocks"]) if el["t"] == "Cite")
+    assert len(renderings.cites) < cites, "a repeated citation is rendered once"
     assert collected["blocks"] == whole["blocks"]
     assert collected["meta"] == whole["meta"]
 

@@ -245,7 +245,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     from .kept import Kept, read_kept, write_kept
     from .load import load
     from .publish import clean_stale, discard, publish, stage
-    from .writers.shared import Shared
+    from .writers.shared import Shared, html_parts_for, rendering_ast
 
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
@@ -259,7 +259,15 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise PressError(diagnostics)
-    document = build_document(manuscript, parsed, kept)
+    todo = [fmt for fmt in formats if fmt in stale]
+    # Only the PDF's rendering starts early; the others are rendered when their writer asks.
+    renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(RENDERING[fmt] for fmt in todo))
+    html_parts = html_parts_for(kept)
+
+    def render_ahead(unresolved: Any) -> None:  # the first rendering's parts, while citeproc runs
+        html_parts[renderings[0]].prerender(pool, rendering_ast(renderings[0], unresolved))
+
+    document = build_document(manuscript, parsed, kept, render_ahead)
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
     slug = manuscript.metadata.slug
@@ -301,14 +309,11 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     writers: dict[str, Callable[[Shared], bytes]] = {"html": write_html, "pdf": write_pdf, "docx": write_docx}
     # An output left as it is still has to be in its place: if it was stale for another reason
     # (not requested now), the record keeps its old entry, which stays true of its bytes.
-    todo = [fmt for fmt in formats if fmt in stale]
     staged: dict[Path, Path] = {}
     written: dict[str, bytes] = {}
     result = BuildResult(warnings=diagnostics)
     try:
-        # Only the PDF's rendering starts now; the others are rendered when their writer asks.
-        renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(RENDERING[fmt] for fmt in todo))
-        shared = Shared(document, pool, how_to_cite, renderings, kept)
+        shared = Shared(document, pool, how_to_cite, renderings, kept, html_parts)
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}

@@ -16,6 +16,7 @@ reload fast.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import pandoc
@@ -36,7 +37,12 @@ class Renderings:
     meta: dict
 
 
-def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -> tuple[pandoc.Ast, Renderings | None]:
+def resolve(
+    ast: pandoc.Ast,
+    manuscript: Manuscript,
+    kept: Memo | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> tuple[pandoc.Ast, Renderings | None]:
     """``ast`` with its citations and its reference list rendered; the renderings, when collected.
 
     ``ast`` ends with an empty ``refs`` Div where the reference list goes. Renderings ``kept`` by an
@@ -44,7 +50,11 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
     citeproc runs (and the new renderings are kept). Styles that number or place citations by
     their position, and documents that put a reference list somewhere else, are resolved whole
     (no renderings returned).
+
+    ``meanwhile`` is called once, while citeproc runs (or before ``ast`` is filled in, when it need
+    not run): work on ``ast`` as it came must be done by the time it returns.
     """
+    meanwhile = meanwhile or (lambda: None)
     cites, refs_divs = [], []
     for element in elements(ast["blocks"]):
         if element["t"] == "Cite":
@@ -53,7 +63,7 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
             refs_divs.append(element)
     csl = manuscript.csl_path.read_bytes()
     if not _resolves_as_collection(csl.decode("utf-8", "replace"), ast["blocks"], refs_divs):
-        return _resolve_whole(ast, manuscript), None
+        return _resolve_whole(ast, manuscript, meanwhile), None
     # Each distinct citation once: a Cite renders the same wherever it stands, so a repeated one
     # (the same keys, prefixes, suffixes and mode) needs no rendering of its own. About half of
     # this manuscript's Cites repeat one before them.
@@ -69,9 +79,11 @@ def resolve(ast: pandoc.Ast, manuscript: Manuscript, kept: Memo | None = None) -
     key = collection_key(collection, manuscript, csl)
     renderings = _from_kept(kept.get(key), key) if kept is not None else None
     if renderings is None:
-        renderings = _render(collection, key, manuscript)
+        renderings = _render(collection, key, manuscript, meanwhile)
         if renderings is not None and kept is not None:
             kept.put(key, vars(renderings).copy())  # not asdict(): its deep copy costs ~20 ms here
+    else:
+        meanwhile()
     if renderings is None or len(renderings.cites) != len(firsts):
         return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
     for cite, index in zip(cites, which, strict=True):
@@ -113,12 +125,26 @@ def _resolves_as_collection(csl: str, blocks: list[dict], refs_divs: list[dict])
     return len(refs_divs) == 1 and blocks and blocks[-1] is refs_divs[0]
 
 
-def _resolve_whole(ast: pandoc.Ast, manuscript: Manuscript) -> pandoc.Ast:
-    return pandoc.resolve_citations(ast, manuscript.bib_paths, manuscript.csl_path)
+def _resolve_whole(ast: pandoc.Ast, manuscript: Manuscript, meanwhile: Callable[[], None] = lambda: None) -> pandoc.Ast:
+    running = pandoc.start_citeproc(ast, manuscript.bib_paths, manuscript.csl_path)
+    _while_running(running, meanwhile)
+    return json.loads(running.result() or b"")
 
 
-def _render(collection: pandoc.Ast, key: str, manuscript: Manuscript) -> Renderings | None:
-    resolved = pandoc.resolve_citations(collection, manuscript.bib_paths, manuscript.csl_path)
+def _while_running(running: pandoc.Running, meanwhile: Callable[[], None]) -> None:
+    try:
+        meanwhile()
+    except BaseException:
+        running.cancel()
+        raise
+
+
+def _render(
+    collection: pandoc.Ast, key: str, manuscript: Manuscript, meanwhile: Callable[[], None]
+) -> Renderings | None:
+    running = pandoc.start_citeproc(collection, manuscript.bib_paths, manuscript.csl_path)
+    _while_running(running, meanwhile)
+    resolved = json.loads(running.result() or b"")
     *paras, references = resolved["blocks"]
     shaped = all(p["t"] == "Para" and len(p["c"]) == 1 and p["c"][0]["t"] == "Cite" for p in paras)
     if not shaped or references["t"] != "Div" or references["c"][0][0] != REFS_ID:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,16 +258,24 @@ def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.A
     return ast, tables, figures
 
 
-def build_document(manuscript: Manuscript, parsed: Parsed | None = None, kept: Kept | None = None) -> Document:
+def build_document(
+    manuscript: Manuscript,
+    parsed: Parsed | None = None,
+    kept: Kept | None = None,
+    unresolved: Callable[[pandoc.Ast], None] | None = None,
+) -> Document:
     """Parse (unless given the parse), check citations and cross-references, and resolve citations once.
 
     ``kept``: what an earlier build kept (press.kept); citeproc's renderings there are used when
-    this document's citations are the same.
+    this document's citations are the same. ``unresolved`` is called with the article as it is
+    before citeproc fills in its citations, while citeproc runs: work that needs no citations
+    starts there (it must be done with the article when it returns).
     """
     parsed = parsed if parsed is not None else parse(manuscript)
     ast, tables, figures = unresolved_article(manuscript, parsed)
+    meanwhile = (lambda: unresolved(ast)) if unresolved is not None else None
     try:
-        resolved, _ = citeproc.resolve(ast, manuscript, kept["citations"] if kept is not None else None)
+        resolved, _ = citeproc.resolve(ast, manuscript, kept["citations"] if kept is not None else None, meanwhile)
     except pandoc.PandocError as exc:
         raise _citeproc_error(manuscript, exc) from None
     date = article_date(manuscript)

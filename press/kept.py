@@ -1,8 +1,8 @@
 """What a build keeps in its output folder for the next one: ``build/.press-kept.json``.
 
 Work that is costly to redo and wholly determined by a key made from its inputs: citeproc's
-renderings of the citations (press.citeproc), the HTML of each part of the document in each
-rendering (press.writers.shared.HtmlParts) and the "How to cite" line (press.context). A build uses
+renderings of the citations (press.citeproc), the HTML of each part of the document and of each
+citation in each rendering (press.writers.shared.HtmlParts) and the "How to cite" line (press.context). A build uses
 an entry only when its key matches exactly, so the file can never make an output wrong; a missing,
 unreadable or foreign file only costs the work again. Like the build record it is written after
 the outputs are published, and it holds only what the last build used, so it never grows.
@@ -35,6 +35,11 @@ class Memo:
             if value is not None:
                 self.used[key] = value
             return value
+
+    def offer(self, key: str, value: Any) -> None:
+        """An entry made ahead of its use: kept for the next build only once ``get`` uses it."""
+        with self._lock:
+            self.previous[key] = value
 
     def put(self, key: str, value: Any) -> None:
         with self._lock:

@@ -45,12 +45,8 @@ def api_version() -> list[int]:
     return json.loads(run(["-f", "markdown", "-t", "json"], b""))["pandoc-api-version"]
 
 
-class Prefetch:
-    """pandoc started early on what its input will probably be (a build starts it before loading).
-
-    ``result_for`` hands the output over only for exactly the arguments and input it was started
-    with; otherwise it stops the process and the caller runs pandoc as usual. Never a stale result.
-    """
+class Running:
+    """A pandoc run started now and collected later: the caller works while pandoc does."""
 
     def __init__(self, args: list[str], data: bytes):
         self.args, self.data = list(args), data
@@ -58,7 +54,7 @@ class Prefetch:
             [pandoc_path(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         self._output: tuple[bytes, bytes] | None = None
-        self._thread = threading.Thread(target=self._communicate, name="pandoc-prefetch", daemon=True)
+        self._thread = threading.Thread(target=self._communicate, name="pandoc", daemon=True)
         self._thread.start()
 
     def _communicate(self) -> None:
@@ -67,10 +63,8 @@ class Prefetch:
         except (OSError, ValueError):  # stopped by cancel()
             self._output = None
 
-    def result_for(self, args: list[str], data: bytes) -> bytes | None:
-        if args != self.args or data != self.data:
-            self.cancel()
-            return None
+    def result(self) -> bytes | None:
+        """pandoc's output; None if the run was cancelled. Raises PandocError when pandoc failed."""
         self._thread.join()
         if self._output is None:
             return None
@@ -85,6 +79,25 @@ class Prefetch:
         if self._process.poll() is None:
             self._process.kill()
         self._thread.join()
+
+
+def start(args: list[str], data: bytes) -> Running:
+    """Start pandoc with ``args`` on ``data``; ``result()`` waits for its output."""
+    return Running(args, data)
+
+
+class Prefetch(Running):
+    """pandoc started early on what its input will probably be (a build starts it before loading).
+
+    ``result_for`` hands the output over only for exactly the arguments and input it was started
+    with; otherwise it stops the process and the caller runs pandoc as usual. Never a stale result.
+    """
+
+    def result_for(self, args: list[str], data: bytes) -> bytes | None:
+        if args != self.args or data != self.data:
+            self.cancel()
+            return None
+        return self.result()
 
 
 def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> bytes:
@@ -143,12 +156,24 @@ def html_to_ast(html: str) -> Ast:
 
 def resolve_citations(ast: Ast, bibliography: list[Path], csl: Path) -> Ast:
     """Run citeproc over ``ast``: its citations, and the reference list in its ``refs`` Div."""
+    return json.loads(start_citeproc(ast, bibliography, csl).result() or b"")
+
+
+def start_citeproc(ast: Ast, bibliography: list[Path], csl: Path) -> Running:
+    """Start citeproc over ``ast``, serialized now: the caller may change ``ast`` while it runs."""
     args = ["-f", "json", "-t", "json", *citeproc_args(bibliography, csl)]
-    return json.loads(run(args, json.dumps(ast).encode("utf-8")))
+    return start(args, json.dumps(ast).encode("utf-8"))
 
 
 def ast_to(
     ast: Ast, to: str, extra: list[str] | None = None, env: dict[str, str] | None = None, sandbox: bool = True
 ) -> bytes:
+    return json_to(json.dumps(ast).encode("utf-8"), to, extra, env, sandbox)
+
+
+def json_to(
+    data: bytes, to: str, extra: list[str] | None = None, env: dict[str, str] | None = None, sandbox: bool = True
+) -> bytes:
+    """pandoc's ``to`` output of a document already serialized as pandoc JSON."""
     args = (["--sandbox"] if sandbox else []) + ["-f", "json", "-t", to, *(extra or [])]
-    return run(args, json.dumps(ast).encode("utf-8"), env)
+    return run(args, data, env)

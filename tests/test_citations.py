@@ -154,14 +154,14 @@ def _citeproc_runs(monkeypatch) -> list[list[str]]:
     from press import pandoc
 
     runs: list[list[str]] = []
-    real = pandoc.run
+    real = pandoc.start
 
-    def counting(args, data, env=None):
+    def counting(args, data):
         if "--citeproc" in args and args[args.index("-t") + 1] == "json":
             runs.append(args)
-        return real(args, data, env)
+        return real(args, data)
 
-    monkeypatch.setattr(pandoc, "run", counting)
+    monkeypatch.setattr(pandoc, "start", counting)
     return runs
 
 

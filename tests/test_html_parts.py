@@ -1,9 +1,10 @@
-"""The document's HTML rendered part by part equals pandoc's HTML of the whole, and an edit to one
-section sends only that section's part to pandoc."""
+"""The document's HTML rendered part by part, with each citation rendered apart and put back in its
+place, equals pandoc's HTML of the whole; an edit to one section sends only that section's part to
+pandoc, and the parts can be rendered while citeproc runs."""
 
 from __future__ import annotations
 
-import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from conftest import FIXTURES, ROOT
 
 from press import pandoc
 from press.document import build_document, stringify
-from press.kept import Memo
+from press.kept import Kept, Memo
 from press.load import load
 from press.writers.shared import HTML_ARGS, HtmlParts, add_backlinks_and_wrap_tables
 
@@ -38,15 +39,75 @@ def test_html_of_the_parts_equals_html_of_the_whole(name: str, rendering: str):
     assert len(parts.kept.used) > 1, "the document is cut before its top-level headings"
 
 
+# Citations wherever a Cite can stand: each is rendered once on its own and put in its place.
+CITATIONS_EVERYWHERE = """
+## A heading that cites [@smith2020pain]
+
+*Emphasis [@jones2019ketamine, p. 3]*, a [link with @smith2020pain inside](https://example.org),
+"quoted [-@smith2020pain]", and again [@jones2019ketamine, p. 3] and [see @smith2020pain; @jones2019ketamine].
+
+| Column | Source |
+|--------|--------|
+| x      | @smith2020pain |
+
+: A table cites [@jones2019ketamine]. {#tbl:cited}
+
+![A figure cites [@smith2020pain].](figure.png){#fig:cited}
+
+[A span [@jones2019ketamine]]{.note}
+"""
+
+
+@pytest.mark.parametrize("rendering", ["print", "web"])
+def test_citations_anywhere_are_put_back_in_their_places(tmp_path: Path, rendering: str):
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "minimal", project)
+    intro = project / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + CITATIONS_EVERYWHERE, encoding="utf-8")
+    document = build_document(load(project))
+    ast = add_backlinks_and_wrap_tables(document.ast) if rendering == "web" else document.ast
+    parts = HtmlParts()
+    html = parts.render(ast)
+    assert html == whole_html(ast)
+    assert "press-cite" not in html
+    # The part with a citation in the figure's description keeps its citations; the others do not.
+    assert 'alt="A figure cites (Smith' in html
+
+
+def test_parts_rendered_before_citeproc_leave_only_the_citations_for_after(tmp_path: Path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from press.writers.shared import html_parts_for, rendering_ast
+
+    manuscript = load(FIXTURES / "minimal")
+    kept = Kept()
+    parts = html_parts_for(kept)["print"]
+    sent = _sent_to_pandoc(monkeypatch)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        document = build_document(
+            manuscript, kept=kept, unresolved=lambda ast: parts.prerender(pool, rendering_ast("print", ast))
+        )
+        html = parts.render(document.ast)  # waits for the parts rendered ahead
+    monkeypatch.undo()
+    assert html == whole_html(document.ast)
+    assert len(sent) == 2
+    ahead, after = stringify(sent[0]["blocks"]), stringify(sent[1]["blocks"])
+    assert "Chronic pain is common" in ahead and "Smith" not in ahead, "the text, without its citations"
+    assert "Chronic pain is common" not in after, "the text is not rendered again"
+    assert "Smith" in after and "References" in after, "the citations and the reference list are rendered after"
+
+
 def _sent_to_pandoc(monkeypatch) -> list[pandoc.Ast]:
+    """Every document sent to pandoc's HTML writer from now on."""
     sent: list[pandoc.Ast] = []
-    real = pandoc.ast_to
+    real = pandoc.run
 
-    def recording(ast, to, extra=None, env=None, sandbox=True):
-        sent.append(copy.deepcopy(ast))
-        return real(ast, to, extra, env, sandbox)
+    def recording(args, data, env=None):
+        if args[args.index("-t") + 1] == "html5":
+            sent.append(json.loads(data))
+        return real(args, data, env)
 
-    monkeypatch.setattr(pandoc, "ast_to", recording)
+    monkeypatch.setattr(pandoc, "run", recording)
     return sent
 
 
@@ -75,6 +136,7 @@ def test_an_edit_to_one_section_renders_only_its_part(tmp_path: Path, monkeypatc
 WHOLE = {
     "footnotes": {"intro.md": "\nA claim.^[A note.]\n", "results.md": "\nAnother.^[Second note.]\n"},
     "the part marker in the text": {"intro.md": "\n<!--press-part-->\n\nAfter the marker.\n"},
+    "a citation marker in the text": {"intro.md": "\nText <!--press-cite:0--> [@smith2020pain].\n"},
 }
 
 

@@ -291,8 +291,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         from .writers import pdf
 
         def render(job: Any) -> bytes:
+            if run.pdf_worker is None:
+                pdf_job_ready.set()
+                return pdf.render_job(job)
+            run.pdf_worker.send(job)  # before the other writers take their share of this process
             pdf_job_ready.set()
-            return run.pdf_worker.render(job) if run.pdf_worker else pdf.render_job(job)
+            return run.pdf_worker.result()
 
         try:
             return pdf.write(shared, variant=pdf_variant, renderer=render)
@@ -383,31 +387,50 @@ class PdfWorker:
     would take turns under the GIL; in two, the second core takes half of it.
     """
 
-    def __init__(self, process: subprocess.Popen):
+    def __init__(self, process: subprocess.Popen, errors: Any):
         self.process = process
+        self.errors = errors  # a temporary file: a pipe that nobody reads could fill and stall the worker
 
     @classmethod
     def start(cls, root: Path) -> PdfWorker | None:
+        import tempfile
+
         env = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+        errors = tempfile.TemporaryFile()
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", "from press.build import serve_pdf_job; serve_pdf_job()", str(root)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=errors,
                 env=env,
             )
         except OSError:
+            errors.close()
             return None  # the PDF is then laid out in this process
-        return cls(process)
+        return cls(process, errors)
 
-    def render(self, job: Any) -> bytes:
+    def send(self, job: Any) -> None:
+        """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
+        process's GIL while the other writers hold it (that took up to 70 ms)."""
         import pickle
 
-        out, err = self.process.communicate(pickle.dumps(job))
+        try:
+            self.process.stdin.write(pickle.dumps(job))
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker is gone: result() says why
+
+    def result(self) -> bytes:
+        import pickle
+
+        out = self.process.stdout.read()
+        self.process.wait()
         if self.process.returncode != 0 or not out:
+            self.errors.seek(0)
+            err = self.errors.read()
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {self.process.returncode}"]
             raise RuntimeError(f"the PDF worker failed: {detail[0]}")
         kind, value = pickle.loads(out)
@@ -420,7 +443,10 @@ class PdfWorker:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.communicate()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
+        self.errors.close()
 
 
 def serve_pdf_job() -> None:

@@ -10,6 +10,7 @@ record and reused while their inputs stay the same (press.kept).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -276,8 +277,11 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     downloads = {fmt: f"{slug}.{fmt}" for fmt in options["downloads"].split(",") if fmt}
 
     # Until the PDF's print HTML is handed to WeasyPrint, every CPU cycle is on the build's critical
-    # path: the other formats wait for that moment, then take the core that the layout leaves idle.
+    # path: the other formats wait for that moment, then take the core that the layout leaves idle,
+    # one after the other (together, with their pandoc processes, they took part of the layout's
+    # core too, and their memory added up).
     pdf_job_ready = threading.Event()
+    idle_core = threading.Lock() if "pdf" in stale else contextlib.nullcontext()
     if "pdf" not in stale:
         pdf_job_ready.set()
 
@@ -285,7 +289,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         from .writers import html
 
         pdf_job_ready.wait()
-        return html.write(shared, downloads)
+        with idle_core:
+            return html.write(shared, downloads)
 
     def write_pdf(shared: Shared) -> bytes:
         from .writers import pdf
@@ -307,7 +312,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         from .writers import docx
 
         pdf_job_ready.wait()
-        return docx.write(shared)
+        with idle_core:
+            return docx.write(shared)
 
     # Each writer's module is imported by the writer: an HTML-only rebuild imports no other.
     writers: dict[str, Callable[[Shared], bytes]] = {"html": write_html, "pdf": write_pdf, "docx": write_docx}

@@ -462,6 +462,7 @@ def serve_pdf_job() -> None:
     from .writers.pdf import import_weasyprint, render_job
 
     import_weasyprint()  # now, while the parent loads and runs pandoc
+    collect_less()
 
     try:
         import pyphen
@@ -480,6 +481,20 @@ def serve_pdf_job() -> None:
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.flush()
     os._exit(0)  # the parent waits for the end of the output: skip the interpreter's teardown (~0.1 s)
+
+
+def collect_less() -> None:
+    """Garbage collection for a process that does one job and exits: less often, and never again over
+    what is already loaded.
+
+    WeasyPrint's layout makes millions of objects that live to the end of the job; with the default
+    thresholds the collector kept walking them: 6 % of this manuscript's layout and 13 % at 30
+    times its size (34 s), for no memory saved (the peak stayed at 520 MiB).
+    """
+    import gc
+
+    gc.freeze()  # what the imports made stays: never walked again
+    gc.set_threshold(50_000, 20, 20)
 
 
 def _front_matter_only(manuscript: Manuscript) -> Document:

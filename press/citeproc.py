@@ -51,8 +51,8 @@ def resolve(
     their position, and documents that put a reference list somewhere else, are resolved whole
     (no renderings returned).
 
-    ``meanwhile`` is called once, while citeproc runs (or before ``ast`` is filled in, when it need
-    not run): work on ``ast`` as it came must be done by the time it returns.
+    ``meanwhile`` is called while citeproc runs, if it runs (not when kept renderings are used): work
+    on ``ast`` as it came must be done by the time it returns.
     """
     meanwhile = meanwhile or (lambda: None)
     cites, refs_divs = [], []
@@ -82,8 +82,6 @@ def resolve(
         renderings = _render(collection, key, manuscript, meanwhile)
         if renderings is not None and kept is not None:
             kept.put(key, vars(renderings).copy())  # not asdict(): its deep copy costs ~20 ms here
-    else:
-        meanwhile()
     if renderings is None or len(renderings.cites) != len(firsts):
         return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
     for cite, index in zip(cites, which, strict=True):

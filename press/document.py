@@ -268,8 +268,8 @@ def build_document(
 
     ``kept``: what an earlier build kept (press.kept); citeproc's renderings there are used when
     this document's citations are the same. ``unresolved`` is called with the article as it is
-    before citeproc fills in its citations, while citeproc runs: work that needs no citations
-    starts there (it must be done with the article when it returns).
+    before citeproc fills in its citations, while citeproc runs (if it runs): work that needs no
+    citations starts there (it must be done with the article when it returns).
     """
     parsed = parsed if parsed is not None else parse(manuscript)
     ast, tables, figures = unresolved_article(manuscript, parsed)

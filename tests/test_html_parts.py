@@ -97,6 +97,22 @@ def test_parts_rendered_before_citeproc_leave_only_the_citations_for_after(tmp_p
     assert "Smith" in after and "References" in after, "the citations and the reference list are rendered after"
 
 
+def test_parts_go_to_pandoc_in_batches_of_bounded_size(monkeypatch):
+    from press.writers import shared
+
+    ast = build_document(load(ROOT)).ast
+    monkeypatch.setattr(shared, "BATCH_CHARS", 20_000)
+    sent = _sent_to_pandoc(monkeypatch)
+    html = HtmlParts().render(ast)
+    monkeypatch.undo()
+    assert html == whole_html(ast)
+    assert len(sent) > 2, "several batches"
+    for batch in sent:
+        marks = [b for b in batch["blocks"] if b["t"] == "RawBlock" and b["c"][1] == shared.PART_MARK]
+        pieces = [b for b in batch["blocks"] if b not in marks]
+        assert not marks or len(json.dumps(pieces)) <= 20_000, "within the bound, unless one part alone"
+
+
 def _sent_to_pandoc(monkeypatch) -> list[pandoc.Ast]:
     """Every document sent to pandoc's HTML writer from now on."""
     sent: list[pandoc.Ast] = []

@@ -165,18 +165,37 @@ class HtmlParts:
         return pandoc.ast_to(ast, "html5", HTML_ARGS).decode("utf-8")
 
 
+# pandoc's HTML writer takes about 35 times its JSON input in memory: pieces go to it in batches of
+# about this much JSON (twice this manuscript), so a long document never needs one huge process.
+BATCH_CHARS = 2_000_000
+
+
 def _render_pieces(api_version: list[int], pieces: list[str]) -> list[str] | None:
-    """The HTML of each piece (a JSON list of blocks), from one pandoc run; None if it cannot be cut cleanly."""
-    if not pieces:
-        return []
+    """The HTML of each piece (a JSON list of blocks); None if it cannot be cut cleanly.
+
+    One pandoc run per batch of pieces, separated by a marker.
+    """
     if "[]" in pieces:
         return None  # a piece with no blocks: no clean cut
+    batches: list[list[str]] = []
+    size = BATCH_CHARS
+    for piece in pieces:
+        if size + len(piece) > BATCH_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(piece)
+        size += len(piece)
     mark = json.dumps({"t": "RawBlock", "c": ["html", PART_MARK]})
-    blocks = f",{mark},".join(piece[1:-1] for piece in pieces)
-    document = f'{{"pandoc-api-version": {json.dumps(api_version)}, "meta": {{}}, "blocks": [{blocks}]}}'
-    html = pandoc.json_to(document.encode("utf-8"), "html5", HTML_ARGS).decode("utf-8")
-    split = html.removesuffix("\n").split(f"\n{PART_MARK}\n")
-    return split if len(split) == len(pieces) else None  # a piece that renders to nothing: no clean cut
+    htmls: list[str] = []
+    for batch in batches:
+        blocks = f",{mark},".join(piece[1:-1] for piece in batch)
+        document = f'{{"pandoc-api-version": {json.dumps(api_version)}, "meta": {{}}, "blocks": [{blocks}]}}'
+        html = pandoc.json_to(document.encode("utf-8"), "html5", HTML_ARGS).decode("utf-8")
+        split = html.removesuffix("\n").split(f"\n{PART_MARK}\n")
+        if len(split) != len(batch):
+            return None  # a piece that renders to nothing: no clean cut
+        htmls += split
+    return htmls
 
 
 @dataclass

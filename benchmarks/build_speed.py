@@ -18,7 +18,8 @@ The toolchain's bytecode is compiled first (compileall), as Python itself does o
 wherever PYTHONDONTWRITEBYTECODE is not set: every run here is then a second run, as an author's is.
 
 Peak memory: the largest sum of resident memory over the process tree (the build and the pandoc
-and other processes it starts), sampled every 5 ms with psutil; and the largest single process
+and other processes it starts), sampled every 5 ms with psutil (a child caught between fork and
+exec, still in its parent's pages, is not counted again); and the largest single process
 (getrusage RUSAGE_CHILDREN ru_maxrss of a wrapper process that runs only that command).
 """
 
@@ -60,11 +61,18 @@ if psutil is not None:
     while child.poll() is None:
         total = 0
         try:
+            seen = {}
             for p in [root, *root.children(recursive=True)]:
                 try:
-                    total += p.memory_info().rss
+                    seen[p.pid] = (p.ppid(), p.cmdline(), p.memory_info().rss)
                 except psutil.Error:
                     pass
+            for ppid, cmdline, rss in seen.values():
+                # A child between fork and exec still runs its parent's command in its parent's pages:
+                # counting its resident size would count the parent twice.
+                if ppid in seen and seen[ppid][1] == cmdline:
+                    continue
+                total += rss
         except psutil.Error:
             pass
         peak = max(peak, total)

@@ -336,12 +336,22 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         # The PDF is the longest job: start it first so the others overlap with it.
         order = sorted(todo, key=lambda f: f != "pdf")
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
+        timed = {fmt: futures[fmt].result() for fmt in order if fmt != "pdf"}
+        if "pdf" in futures:
+            # The others are written and the PDF's job is handed over: while it is laid out, this
+            # process needs neither the document nor its renderings (~200 MiB at 30 times this
+            # manuscript, beside the layout's 600).
+            pdf_job_ready.wait()
+            shared.release()
+            del shared, document, parsed, html_parts
+            give_back_free_memory()
+            timed["pdf"] = futures["pdf"].result()
         for fmt in formats:
             if fmt not in stale:
                 entry = record.outputs[fmt]
                 result.outputs.append(Output(fmt, targets[fmt], 0.0, entry.size, up_to_date=True))
                 continue
-            data, seconds = futures[fmt].result()
+            data, seconds = timed[fmt]
             written[fmt] = data
             staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
             result.outputs.append(Output(fmt, targets[fmt], seconds, len(data), reason=stale[fmt]))

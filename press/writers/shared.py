@@ -369,6 +369,12 @@ class Shared:
                 future.set_exception(exc)
         return future.result()
 
+    def release(self) -> None:
+        """Let go of the document and its renderings, once every writer is done with them."""
+        self.document = None  # type: ignore[assignment]
+        self._fragments.clear()
+        self._html_parts.clear()
+
     @property
     def how_to_cite(self) -> str:
         return self._cite.result()

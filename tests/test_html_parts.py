@@ -97,6 +97,17 @@ def test_parts_rendered_before_citeproc_leave_only_the_citations_for_after(tmp_p
     assert "Smith" in after and "References" in after, "the citations and the reference list are rendered after"
 
 
+def test_the_web_rendering_shares_the_document_and_leaves_it_as_it_was():
+    document = build_document(load(ROOT))
+    before = json.dumps(document.ast)
+    web = json.dumps(add_backlinks_and_wrap_tables(document.ast))
+    assert json.dumps(document.ast) == before
+    cites = before.count('"t": "Cite"')
+    assert web.count('"cite-anchor"') == cites and f'"cite-{cites}"' in web
+    assert web.count('"table-wrap"') == before.count('"t": "Table"') > 0
+    assert '"backrefs"' in web and '"backrefs"' not in before
+
+
 def test_parts_go_to_pandoc_in_batches_of_bounded_size(monkeypatch):
     from press.writers import shared
 

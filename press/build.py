@@ -10,7 +10,6 @@ record and reused while their inputs stay the same (press.kept).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -279,22 +278,25 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     # Until the PDF's print HTML is handed to WeasyPrint, every CPU cycle is on the build's critical
     # path: the other formats wait for that moment, then take the core that the layout leaves idle,
     # one after the other (together, with their pandoc processes, they took part of the layout's
-    # core too, and their memory added up).
+    # core too, and their memory added up). The DOCX goes first: its pandoc run is the larger, and
+    # the layout's memory grows as it goes.
     pdf_job_ready = threading.Event()
-    idle_core = threading.Lock() if "pdf" in stale else contextlib.nullcontext()
+    docx_done = threading.Event()
     if "pdf" not in stale:
         pdf_job_ready.set()
+    if "pdf" not in stale or "docx" not in stale:
+        docx_done.set()
 
     def write_html(shared: Shared) -> bytes:
         from .writers import html
 
         pdf_job_ready.wait()
-        with idle_core:
-            try:
-                return html.write(shared, downloads)
-            finally:
-                if "pdf" in stale:
-                    give_back_free_memory()
+        docx_done.wait()
+        try:
+            return html.write(shared, downloads)
+        finally:
+            if "pdf" in stale:
+                give_back_free_memory()
 
     def write_pdf(shared: Shared) -> bytes:
         from .writers import pdf
@@ -317,12 +319,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         from .writers import docx
 
         pdf_job_ready.wait()
-        with idle_core:
-            try:
-                return docx.write(shared)
-            finally:
-                if "pdf" in stale:
-                    give_back_free_memory()
+        try:
+            return docx.write(shared)
+        finally:
+            if "pdf" in stale:
+                give_back_free_memory()
+            docx_done.set()
 
     # Each writer's module is imported by the writer: an HTML-only rebuild imports no other.
     writers: dict[str, Callable[[Shared], bytes]] = {"html": write_html, "pdf": write_pdf, "docx": write_docx}
@@ -333,8 +335,9 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     result = BuildResult(warnings=diagnostics)
     try:
         shared = Shared(document, pool, how_to_cite, renderings, kept, html_parts)
-        # The PDF is the longest job: start it first so the others overlap with it.
-        order = sorted(todo, key=lambda f: f != "pdf")
+        # The PDF is the longest job: start it first so the others overlap with it. The DOCX before
+        # the HTML page, which waits for it: submitted first, it can never wait for a free thread.
+        order = sorted(todo, key=("pdf", "docx", "html").index)
         futures = {fmt: pool.submit(_timed, writers[fmt], shared) for fmt in order}
         timed = {fmt: futures[fmt].result() for fmt in order if fmt != "pdf"}
         if "pdf" in futures:

@@ -342,8 +342,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         timed = {fmt: futures[fmt].result() for fmt in order if fmt != "pdf"}
         if "pdf" in futures:
             # The others are written and the PDF's job is handed over: while it is laid out, this
-            # process needs neither the document nor its renderings (~200 MiB at 30 times this
-            # manuscript, beside the layout's 600).
+            # process needs neither the document nor its renderings (about 150 MiB of objects at 30
+            # times this manuscript, beside the layout's 500-odd).
             pdf_job_ready.wait()
             shared.release()
             del shared, document, parsed, html_parts
@@ -508,9 +508,9 @@ def serve_pdf_job() -> None:
 def give_back_free_memory() -> None:
     """Return the heap this process has freed to the system, where glibc would keep it for later.
 
-    While the PDF is laid out, this process only waits: on a long manuscript it held some 400 MiB,
-    most of it freed (the print rendering, the other writers' work), beside the worker's 600.
-    A no-op where the C library has no malloc_trim.
+    While the PDF is laid out, this process only waits: at 30 times this manuscript it held some
+    400 MiB, much of it freed (the print rendering, the other writers' work), beside the worker's
+    500-odd. A no-op where the C library has no malloc_trim.
     """
     import ctypes
 

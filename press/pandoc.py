@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .model import FILE_MARK
+
 Ast = dict[str, Any]
 
 
@@ -118,8 +120,13 @@ def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> byte
 # parses to the same AST without it, as tested with Hypothesis.
 BARE_URI_READER = ["--sandbox", "-f", "markdown+autolink_bare_uris", "-t", "json"]
 PLAIN_READER = ["--sandbox", "-f", "markdown", "-t", "json"]
-URI_LIKE = re.compile(r"(?<![\w+.-])([A-Za-z][\w+.-]*):\S")
+# A scheme may follow anything but an ASCII letter or digit: in "_http://host_" the underscore
+# is emphasis, and the link starts after it (Hypothesis found that in CI).
+URI_LIKE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][\w+.-]*):\S")
 NEVER_URIS = {"sec", "tbl", "fig"}  # the cross-reference prefixes (press.document.CROSSREF_PREFIXES)
+# The markers before each section (press.model.join_sections): an HTML comment, never linked, but
+# "-file:0" in it looks like a URI.
+FILE_MARKS = re.compile(r"<!--" + re.escape(FILE_MARK) + r"\d+-->")
 CITATION_AT = re.compile(r"(?:^|(?<=[\s\[(]))-?@")  # "@key", "[@key", "(@key", "[-@key": never an address
 
 
@@ -127,7 +134,7 @@ def markdown_to_ast_args(text: str) -> list[str]:
     """pandoc's arguments for parsing ``text``: with bare-URI links only when something could be one."""
     if text.count("@") > len(CITATION_AT.findall(text)):  # an "@" inside a word: maybe an address
         return BARE_URI_READER
-    if any(match.group(1).lower() not in NEVER_URIS for match in URI_LIKE.finditer(text)):
+    if any(match.group(1).lower() not in NEVER_URIS for match in URI_LIKE.finditer(FILE_MARKS.sub("", text))):
         return BARE_URI_READER
     return PLAIN_READER
 

@@ -4,8 +4,8 @@ Every Cite of the document goes to citeproc together, as a small document of its
 paragraph per distinct Cite, in order of first use, then the reference list); the renderings are
 put back where the Cites stand. For a style whose renderings do not depend on where a citation
 stands (no ``position`` tests, no notes, no citation numbers: APA and the other author-date
-styles), that is exactly what citeproc gives over the whole document, for a fraction of the input. Manubot works the same way:
-citations are a data set collected, checked and resolved as one.
+styles), that is exactly what citeproc gives over the whole document, for a fraction of the input.
+Manubot works the same way: citations are a data set collected, checked and resolved as one.
 
 The renderings are kept for the next build (press.kept), keyed by everything they depend on (the
 collection, the bibliography files, the CSL style, pandoc's version). An edit that leaves the
@@ -24,7 +24,7 @@ from .ast import elements
 from .kept import Memo, entry_key
 from .model import Manuscript
 
-REFS_ID = "refs"
+REFS_ID = "refs"  # the Div citeproc fills with the reference list
 
 
 @dataclass

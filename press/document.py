@@ -252,7 +252,7 @@ def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.A
             {"t": "RawBlock", "c": ["html", ABSTRACT_END]},
             *body,
             {"t": "Header", "c": [1, ["references", ["unnumbered"], []], [{"t": "Str", "c": "References"}]]},
-            {"t": "Div", "c": [["refs", [], []], []]},
+            {"t": "Div", "c": [[citeproc.REFS_ID, [], []], []]},
         ],
     }
     return ast, tables, figures

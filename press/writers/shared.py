@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import pandoc
+from ..citeproc import REFS_ID
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
 from ..kept import Kept, Memo, entry_key
@@ -29,7 +30,7 @@ def add_backlinks_and_wrap_tables(ast: pandoc.Ast) -> pandoc.Ast:
     uses: dict[str, list[str]] = {}
     blocks = list(_anchored(ast["blocks"], uses, [0]))
     for index, block in enumerate(blocks):
-        if block["t"] == "Div" and block["c"][0][0] == "refs":
+        if block["t"] == "Div" and block["c"][0][0] == REFS_ID:
             blocks[index] = block = json.loads(json.dumps(block))  # changed in place below: a copy
             for entry in block["c"][1]:
                 if entry["t"] == "Div" and entry["c"][1]:
@@ -97,7 +98,6 @@ HTML_ARGS = ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]
 PART_MARK = "<!--press-part-->"
 CITE_MARK = "<!--press-cite:"  # then the citation's number in its part, and "-->"
 RENDERINGS = ("print", "web")
-REFS_ID = "refs"  # citeproc's reference list (press.citeproc.REFS_ID; not imported, to keep this light)
 
 
 class HtmlParts:

@@ -164,6 +164,10 @@ WHOLE = {
     "footnotes": {"intro.md": "\nA claim.^[A note.]\n", "results.md": "\nAnother.^[Second note.]\n"},
     "the part marker in the text": {"intro.md": "\n<!--press-part-->\n\nAfter the marker.\n"},
     "a citation marker in the text": {"intro.md": "\nText <!--press-cite:0--> [@smith2020pain].\n"},
+    # A part with a citation in a figure is not marked: its note must still be found.
+    "a footnote after a figure that cites": {
+        "intro.md": "\n![Adapted [@smith2020pain].](figure.png)\n\nA claim.^[A note.]\n"
+    },
 }
 
 

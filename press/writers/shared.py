@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import pandoc
+from ..ast import elements
 from ..citeproc import REFS_ID
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
@@ -279,24 +280,25 @@ def _marked(part: list[dict]) -> tuple[Any, list[dict]]:
                 raise _Unmarkable
             cites.append(node)
             return {"t": "RawInline", "c": ["html", f"{CITE_MARK}{len(cites) - 1}-->"]}
-        if kind == "Note":
-            raise _Whole
-        if kind in ("RawInline", "RawBlock") and (PART_MARK in node["c"][1] or CITE_MARK in node["c"][1]):
+        if _stops_cutting(node):
             raise _Whole
         in_image = in_image or kind == "Image"
         return {key: mark(value, in_image) if type(value) in (list, dict) else value for key, value in node.items()}
 
     try:
         return mark(part, False), cites
-    except _Unmarkable:
-        _marked_whole_check(part)
+    except _Unmarkable:  # the walk stopped there: the rest of the part is yet to be looked at
+        if any(_stops_cutting(element) for element in elements(part)):
+            raise _Whole from None
         return part, []
 
 
-def _marked_whole_check(part: list[dict]) -> None:
-    text = json.dumps(part)
-    if '"t": "Note"' in text or PART_MARK in text or CITE_MARK in text:
-        raise _Whole
+def _stops_cutting(element: dict) -> bool:
+    """A footnote (numbered across the document), or raw HTML holding one of the markers."""
+    kind = element.get("t")
+    if kind == "Note":
+        return True
+    return kind in ("RawInline", "RawBlock") and (PART_MARK in element["c"][1] or CITE_MARK in element["c"][1])
 
 
 class _Unmarkable(Exception):

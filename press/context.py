@@ -105,7 +105,7 @@ def how_to_cite_html(document: Document, kept: Memo | None = None) -> str:
 
 
 def _formatted_reference(request: str, csl: str) -> str:
-    out = pandoc.ast_to(json.loads(request), "html", ["--citeproc", "--csl", csl], sandbox=False)
+    out = pandoc.json_to(request.encode("utf-8"), "html", ["--citeproc", "--csl", csl], sandbox=False)
     html = out.decode("utf-8")
     start = html.find('<div id="ref-this-article"')
     inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))]

@@ -292,11 +292,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
         pdf_job_ready.wait()
         docx_done.wait()
-        try:
-            return html.write(shared, downloads)
-        finally:
-            if "pdf" in stale:
-                give_back_free_memory()
+        return html.write(shared, downloads)  # with a PDF, the build gives back memory once this is done
 
     def write_pdf(shared: Shared) -> bytes:
         from .writers import pdf

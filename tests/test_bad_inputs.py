@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, ROOT, copy_project, run_cli
 
 BAD = FIXTURES / "bad"
 SLUG = "minimal-article"
@@ -101,8 +101,7 @@ CASES: list[tuple[str, Callable[[Path], None] | None, int, str, int | None]] = [
 
 
 def make_project(tmp_path: Path, case: str, maker: Callable[[Path], None] | None) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     if (BAD / case).is_dir():
         shutil.copytree(BAD / case, project, dirs_exist_ok=True)
     if maker:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, ROOT, copy_project, run_cli
 
 from press.ast import elements
 from press.document import parse
@@ -42,10 +42,7 @@ def test_email_addresses_and_code_are_not_citations():
 
 
 def test_a_failed_build_leaves_the_previous_outputs_untouched(tmp_path: Path, minimal_build: Path):
-    project = tmp_path / "project"
-    import shutil
-
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     out = tmp_path / "out"
     assert run_cli("--root", str(project), "--out", str(out)).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -58,10 +55,7 @@ def test_a_failed_build_leaves_the_previous_outputs_untouched(tmp_path: Path, mi
 
 
 def test_cross_reference_to_a_missing_table_is_an_error(tmp_path: Path):
-    import shutil
-
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     results = project / "manuscript" / "results.md"
     results.write_text(results.read_text(encoding="utf-8").replace("@tbl:data", "@tbl:dta"), encoding="utf-8")
     result = run_cli("--root", str(project), "html", "--out", str(tmp_path / "out"))
@@ -103,10 +97,7 @@ def test_a_cross_reference_followed_by_a_citation_keeps_both():
 
 def _project(tmp_path: Path, csl: str = "apa", extra: str = "") -> Path:
     """The minimal fixture, with another CSL style and more text in its introduction."""
-    import shutil
-
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     metadata = project / "manuscript" / "metadata.yaml"
     metadata.write_text(metadata.read_text(encoding="utf-8").replace("csl: apa", f"csl: {csl}"), encoding="utf-8")
     intro = project / "manuscript" / "intro.md"

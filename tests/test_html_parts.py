@@ -5,11 +5,10 @@ pandoc, and the parts can be rendered while citeproc runs."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, copy_project
 
 from press import pandoc
 from press.document import build_document, stringify
@@ -60,8 +59,7 @@ CITATIONS_EVERYWHERE = """
 
 @pytest.mark.parametrize("rendering", ["print", "web"])
 def test_citations_anywhere_are_put_back_in_their_places(tmp_path: Path, rendering: str):
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     intro = project / "manuscript" / "intro.md"
     intro.write_text(intro.read_text(encoding="utf-8") + CITATIONS_EVERYWHERE, encoding="utf-8")
     document = build_document(load(project))
@@ -139,8 +137,7 @@ def _sent_to_pandoc(monkeypatch) -> list[pandoc.Ast]:
 
 
 def test_an_edit_to_one_section_renders_only_its_part(tmp_path: Path, monkeypatch):
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     before = HtmlParts()
     before.render(build_document(load(project)).ast)
     results = project / "manuscript" / "results.md"
@@ -173,8 +170,7 @@ WHOLE = {
 
 @pytest.mark.parametrize("case", WHOLE)
 def test_a_document_that_cannot_be_cut_is_rendered_whole(tmp_path: Path, monkeypatch, case: str):
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     for name, addition in WHOLE[case].items():
         section = project / "manuscript" / name
         section.write_text(section.read_text(encoding="utf-8") + addition, encoding="utf-8")

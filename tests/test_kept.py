@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from conftest import FIXTURES
+from conftest import FIXTURES, copy_project
 
 from press.build import build
 from press.kept import NAME, Kept
@@ -30,8 +29,7 @@ def test_a_section_used_now_keeps_only_what_was_used_and_others_stay():
 
 
 def test_an_html_only_rebuild_keeps_the_print_parts_of_the_full_build(tmp_path: Path):
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "minimal", project)
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     out = tmp_path / "out"
     build(project, out, ["html", "docx"])
     before = json.loads((out / NAME).read_text(encoding="utf-8"))

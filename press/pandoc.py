@@ -161,13 +161,9 @@ def html_to_ast(html: str) -> Ast:
     return json.loads(out)
 
 
-def resolve_citations(ast: Ast, bibliography: list[Path], csl: Path) -> Ast:
-    """Run citeproc over ``ast``: its citations, and the reference list in its ``refs`` Div."""
-    return json.loads(start_citeproc(ast, bibliography, csl).result() or b"")
-
-
 def start_citeproc(ast: Ast, bibliography: list[Path], csl: Path) -> Running:
-    """Start citeproc over ``ast``, serialized now: the caller may change ``ast`` while it runs."""
+    """Start citeproc over ``ast`` (its citations, and the reference list in its ``refs`` Div),
+    serialized now: the caller may change ``ast`` while it runs."""
     args = ["-f", "json", "-t", "json", *citeproc_args(bibliography, csl)]
     return start(args, json.dumps(ast).encode("utf-8"))
 

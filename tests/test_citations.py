@@ -120,7 +120,7 @@ def test_citations_resolved_as_a_collection_equal_citeproc_over_the_whole_docume
 
     manuscript = load(ROOT if which == "shipped" else _project(tmp_path, extra=MIXED))
     ast, _, _ = unresolved_article(manuscript, parse(manuscript))
-    whole = pandoc.resolve_citations(copy.deepcopy(ast), manuscript.bib_paths, manuscript.csl_path)
+    whole = json.loads(pandoc.start_citeproc(ast, manuscript.bib_paths, manuscript.csl_path).result())
     collected, renderings = citeproc.resolve(copy.deepcopy(ast), manuscript)
     assert renderings is not None, "APA resolves as a collection"
     cites = sum(1 for el in elements(ast["blocks"]) if el["t"] == "Cite")

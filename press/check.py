@@ -5,30 +5,34 @@ One load, one pandoc parse; no citeproc and no WeasyPrint, so it answers in well
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
 from pathlib import Path
 
-from .checks import run_checks, sort_diagnostics
-from .checks.counts import Count, format_table, measure
-from .document import parse
-from .load import load
+from .checks import sort_diagnostics
+from .checks.counts import Count, format_table
 from .model import Diagnostic, PressError
+from .report import print_diagnostics
+from .resolve import resolve
 
 
-def run(root: Path, report_format: str = "text", strict: bool = False) -> int:
+def run(args: argparse.Namespace) -> int:
+    """The ``check`` command."""
+    return check(args.root, report_format=args.report_format, strict=args.strict)
+
+
+def check(root: Path, report_format: str = "text", strict: bool = False) -> int:
     """Check the project at ``root``; 0 when clean or warnings only, 1 on errors (or warnings with ``strict``)."""
     started = time.perf_counter()
     counts: list[Count] = []
     try:
-        manuscript = load(root)
-        parsed = parse(manuscript)
+        resolved = resolve(root, document=False)
     except PressError as exc:  # unusable input: what loading found is all there is to say
         diagnostics = sort_diagnostics(exc.diagnostics)
     else:
-        diagnostics = run_checks(manuscript, parsed)
-        counts = measure(manuscript, parsed)
+        diagnostics, counts = resolved.diagnostics, resolved.counts
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     failed = errors > 0 or (strict and warnings > 0)
@@ -36,9 +40,7 @@ def run(root: Path, report_format: str = "text", strict: bool = False) -> int:
     if report_format == "json":
         print(json.dumps(report(diagnostics, counts, errors, warnings, failed), ensure_ascii=False, indent=2))
     else:
-        for diagnostic in diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        sys.stderr.flush()
+        print_diagnostics(diagnostics)
         if counts:
             print(format_table(counts), flush=True)
     print(line, file=sys.stderr)

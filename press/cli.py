@@ -1,29 +1,42 @@
-"""Command line: `python build.py [COMMAND] [FORMAT ...] [options]`. Arguments only; logic lives elsewhere."""
+"""Command line: `python build.py [COMMAND] [FORMAT ...] [options]`. Arguments only; logic lives elsewhere.
+
+The help, the dispatch and the list of formats come from two tables: ``COMMANDS`` here and
+``press.formats.FORMATS``. A new command is one entry below and one module with ``run(args)``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Diagnostic, PressError
+from .formats import BUILT_FORMATS, FORMATS
+from .model import PressError
 
-COMMANDS = ("build", "check", "submission", "serve")
-FORMAT_NAMES = ("html", "pdf", "docx")
 
-DESCRIPTION = """\
-Build the manuscript in ROOT/manuscript (metadata.yaml + Markdown sections) with the
-bibliography in ROOT/bib into the journal's HTML, PDF and DOCX, with CC BY attribution
-and every citation checked.
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str  # holds ``run(args: argparse.Namespace) -> int``
+    help: str
+    takes_formats: bool = False
 
-commands:
-  build        (default) build the formats named, or all: html pdf docx
-  check        run every check without building; exit 1 on errors
-  submission   build the submission bundle (dist/<slug>-submission-<date>.zip)
-  serve        live HTML preview that rebuilds and reloads on save
 
+COMMANDS: dict[str, Command] = {
+    command.name: command
+    for command in (
+        Command("build", "press.build", f"(default) build the formats named, or all: {' '.join(BUILT_FORMATS)}", True),
+        Command("check", "press.check", "run every check without building; exit 1 on errors"),
+        Command("submission", "press.submission", "build the submission bundle (dist/<slug>-submission-<date>.zip)"),
+        Command("serve", "press.preview", "live HTML preview that rebuilds and reloads on save"),
+    )
+}
+DEFAULT_COMMAND = "build"
+
+EXAMPLES = """\
 examples:
   python build.py                 build html, pdf and docx into build/
   python build.py html            build just the HTML
@@ -33,15 +46,27 @@ examples:
 """
 
 
+def description() -> str:
+    width = max(len(name) for name in [*COMMANDS, *BUILT_FORMATS]) + 3
+    commands = "\n".join(f"  {c.name:<{width}}{c.help}" for c in COMMANDS.values())
+    formats = "\n".join(f"  {name:<{width}}{FORMATS[name].description}" for name in BUILT_FORMATS)
+    return (
+        "Build the manuscript in ROOT/manuscript (metadata.yaml + Markdown sections) with the\n"
+        "bibliography in ROOT/bib into the journal's HTML, PDF and DOCX, with CC BY attribution\n"
+        "and every citation checked.\n\n"
+        f"commands:\n{commands}\n\nformats:\n{formats}\n\n{EXAMPLES}"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="build.py", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="build.py", description=description(), formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
         "words",
         nargs="*",
         metavar="COMMAND/FORMAT",
-        help="a command (build, check, submission, serve) and/or formats (html, pdf, docx)",
+        help=f"a command ({', '.join(COMMANDS)}) and/or formats ({', '.join(BUILT_FORMATS)})",
     )
     p.add_argument("--root", type=Path, default=Path("."), help="the manuscript project folder (default: .)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/build)")
@@ -72,47 +97,33 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def print_diagnostics(diagnostics: list[Diagnostic], report_format: str, stream=None) -> None:
-    stream = stream or sys.stderr  # looked up at call time, so redirection (tests, the preview) sees it
-    if report_format == "json":
-        print(json.dumps([d.as_dict() for d in diagnostics], ensure_ascii=False, indent=2), file=stream)
-        return
-    for diagnostic in diagnostics:
-        print(diagnostic.format(), file=stream)
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, with ``command`` (a Command), ``formats`` and ``out_dir`` (--out, else ROOT/build)."""
+    p = parser()
+    args = p.parse_args(argv)
+    words = list(args.words)
+    command = COMMANDS[words.pop(0) if words and words[0] in COMMANDS else DEFAULT_COMMAND]
+    unknown = [w for w in words if w not in BUILT_FORMATS]
+    if unknown:
+        p.error(
+            f"unknown command or format: {', '.join(unknown)} "
+            f"(commands: {', '.join(COMMANDS)}; formats: {', '.join(BUILT_FORMATS)})"
+        )
+    if words and not command.takes_formats:
+        p.error(f"'{command.name}' takes no formats")
+    args.command, args.formats = command, words
+    args.out_dir = args.out if args.out is not None else args.root / "build"
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    words = list(args.words)
-    command = words.pop(0) if words and words[0] in COMMANDS else "build"
-    unknown = [w for w in words if w not in FORMAT_NAMES]
-    if unknown:
-        parser().error(
-            f"unknown command or format: {', '.join(unknown)} "
-            f"(commands: {', '.join(COMMANDS)}; formats: {', '.join(FORMAT_NAMES)})"
-        )
-    root = args.root
-    out = args.out if args.out is not None else root / "build"
+    args = parse_args(argv)
     try:
-        if command == "build":
-            return run_build(root, out, words or None, args)
-        if words:
-            parser().error(f"'{command}' takes no formats")
-        if command == "check":
-            from .check import run as run_check
-
-            return run_check(root, report_format=args.report_format, strict=args.strict)
-        if command == "submission":
-            from .submission import run as run_submission
-
-            return run_submission(root, out=args.out, report_format=args.report_format)
-        from .preview import run as run_preview
-
-        return run_preview(root, out, host=args.host, port=args.port, open_browser=args.open_browser)
+        return importlib.import_module(args.command.module).run(args)
     except PressError as exc:
-        print_diagnostics(exc.diagnostics, args.report_format)
-        errors = sum(d.severity == "error" for d in exc.diagnostics)
-        print(f"build failed: {errors} error(s); nothing was written", file=sys.stderr)
+        from .report import print_failure
+
+        print_failure(exc.diagnostics, args.report_format)
         return 1
     except KeyboardInterrupt:
         print("interrupted; earlier outputs are unchanged", file=sys.stderr)
@@ -126,24 +137,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return 0
-
-
-def run_build(root: Path, out: Path, formats: list[str] | None, args: argparse.Namespace) -> int:
-    from .build import build
-    from .model import display_path
-
-    def progress(output) -> None:
-        detail = "up to date" if output.up_to_date else f"{output.seconds:.2f} s, {output.size / 1024:.0f} KiB"
-        print(f"  {output.format:<5} {display_path(output.path)}  ({detail})")
-
-    result = build(root, out, formats, progress, pdf_variant=args.pdf_variant, force=args.force)
-    if result.warnings:
-        print_diagnostics(result.warnings, args.report_format)
-    print(
-        f"built {len(result.rebuilt)} format(s)"
-        + (f", {len(result.up_to_date)} up to date" if result.up_to_date else "")
-        + f" in {result.seconds:.2f} s"
-        + (f", {len(result.warnings)} warning(s)" if result.warnings else "")
-    )
-    return 0

@@ -14,7 +14,7 @@ from .ast import elements
 from .checks.citations import citation_diagnostics
 from .kept import Kept
 from .load import display_path, environment_epoch
-from .model import FILE_MARK, CitationUse, LineIndex, Manuscript, PressError, Section, error, join_sections
+from .model import FILE_MARK, CitationUse, LineIndex, Manuscript, Parsed, PressError, Section, error, join_sections
 
 ABSTRACT_END = "<!--press:abstract-end-->"
 CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:")
@@ -177,14 +177,6 @@ def replace_crossrefs(
             out += [{"t": "Space"}, {"t": "Cite", "c": [rest, []]}]
         element["t"], element["c"] = "Span", [["", [], []], out]  # in place: the walk goes on inside
     return blocks
-
-
-@dataclass
-class Parsed:
-    groups: list[list[dict]]  # blocks of each section file, abstract first when there is one
-    citations: list[CitationUse]
-    crossrefs: list[CitationUse]
-    api_version: list[int]
 
 
 def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> Parsed:

@@ -246,3 +246,13 @@ class CitationUse:
     file: str
     line: int | None
     column: int | None
+
+
+@dataclass
+class Parsed:
+    """The one pandoc parse of the sections, which the checks and the document both start from."""
+
+    groups: list[list[dict]]  # blocks of each section file, abstract first when there is one
+    citations: list[CitationUse]
+    crossrefs: list[CitationUse]
+    api_version: list[int]

@@ -7,6 +7,7 @@ never to the files in the output folder, and only files inside that folder are e
 
 from __future__ import annotations
 
+import argparse
 import json
 import mimetypes
 import signal
@@ -24,6 +25,8 @@ from urllib.parse import unquote
 from .build import build
 from .load import display_path, templates_for
 from .model import Diagnostic, PressError, error
+from .project import input_folders
+from .report import print_diagnostics
 
 EVENTS_PATH = "/__press/events"
 KEEPALIVE_SECONDS = 15.0
@@ -283,27 +286,26 @@ class Rebuilder:
             result = build(self.root, self.out, ["html"])
         except PressError as exc:
             self.state.record(exc.diagnostics or [error(display_path(self.root), None, "build", "build failed")])
-            for diagnostic in exc.diagnostics:
-                print(diagnostic.format(), file=sys.stderr)
+            print_diagnostics(exc.diagnostics)
             print(f"build failed{reason}; the page shows the diagnostics", file=sys.stderr, flush=True)
             return False
         except Exception as exc:  # noqa: BLE001 - a bug of ours is shown in the page too; the server lives on
             diagnostic = error(display_path(self.root), None, "internal-error", f"{type(exc).__name__}: {exc}")
             self.state.record([diagnostic])
-            print(diagnostic.format(), file=sys.stderr, flush=True)
+            print_diagnostics([diagnostic])
             return False
         page = next((o.path for o in result.outputs if o.format == "html"), None)
         self.state.record([], page=page)
-        for diagnostic in result.warnings:
-            print(diagnostic.format(), file=sys.stderr)
+        print_diagnostics(result.warnings)
         print(f"built the HTML in {time.perf_counter() - started:.2f} s{reason}", flush=True)
         return True
 
 
 def watched_paths(root: Path) -> list[Path]:
-    """The manuscript, the bibliography and the templates in use (the root's own, else the toolchain's)."""
-    candidates = [root / "manuscript", root / "bib", *templates_for(root).dirs]
-    return [path for path in candidates if path.is_dir()]
+    """The project's input folders that exist (press.project, as the build fingerprints them) and the
+    toolchain's templates in use."""
+    candidates = [*input_folders(root), *templates_for(root).dirs]
+    return [path for path in dict.fromkeys(p.resolve() for p in candidates) if path.is_dir()]
 
 
 def watch_and_rebuild(paths: list[Path], out: Path, rebuild: Rebuilder, stop: threading.Event) -> None:
@@ -338,7 +340,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(root: Path, out: Path, host: str, port: int, open_browser: bool) -> int:
+def run(args: argparse.Namespace) -> int:
+    """The ``serve`` command."""
+    return serve(args.root, args.out_dir, args.host, args.port, args.open_browser)
+
+
+def serve(root: Path, out: Path, host: str, port: int, open_browser: bool) -> int:
     """Serve ``out`` on ``host:port``, rebuilding the HTML on every change until Ctrl-C; 0 on a clean stop."""
     state = PreviewState(existing_page(out))
     try:

@@ -7,11 +7,11 @@ atomically. Equal sources give an equal ZIP, byte for byte.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
 import os
-import sys
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -23,15 +23,17 @@ from pandocfilters import walk
 
 from . import pandoc
 from .build import prepare_out_dir
-from .checks import run_checks
 from .checks.counts import Count, measure
 from .checks.declarations import DECLARATIONS
 from .context import build_context, meta_value
-from .document import Document, Parsed, build_document, parse
+from .document import Document
 from .fonts import font_dirs, font_face_css
-from .load import display_path, load
-from .model import Diagnostic, Manuscript, PressError
+from .formats import WriteOptions
+from .load import display_path
+from .model import Diagnostic, Manuscript
 from .publish import clean_stale, discard, publish, stage
+from .report import print_diagnostics
+from .resolve import resolve
 from .templating import render
 from .writers import docx, jats, pdf
 from .writers.shared import Shared
@@ -70,11 +72,10 @@ class SubmissionResult:
     warnings: list[Diagnostic] = field(default_factory=list)
 
 
-def run(root: Path, out: Path | None, report_format: str) -> int:
-    """The command: build the bundle into ``out`` (default ROOT/dist) and print what is inside."""
-    from .cli import print_diagnostics
-
-    result = build_submission(root, out if out is not None else root / "dist")
+def run(args: argparse.Namespace) -> int:
+    """The ``submission`` command: build the bundle into --out (default ROOT/dist) and print what is inside."""
+    report_format = args.report_format
+    result = build_submission(args.root, args.out if args.out is not None else args.root / "dist")
     if report_format == "json":  # one document on stdout, as `check --format json` prints
         listing = {
             "bundle": str(result.path),
@@ -84,8 +85,7 @@ def run(root: Path, out: Path | None, report_format: str) -> int:
         }
         print(json.dumps(listing, ensure_ascii=False, indent=2))
         return 0
-    print_diagnostics(result.warnings, report_format)
-    sys.stderr.flush()  # the warnings before the listing, in a terminal too
+    print_diagnostics(result.warnings, report_format)  # before the listing, in a terminal too
     print(f"submission bundle: {display_path(result.path)}  ({_size(result.size)}, {result.seconds:.1f} s)")
     width = max(len(f.name) for f in result.files)
     for file in result.files:
@@ -100,11 +100,6 @@ def _size(size: int) -> str:
     return f"{size} B" if size < 1024 else f"{size / 1024:.0f} KiB" if size < 1024 * 1024 else f"{size / 2**20:.1f} MiB"
 
 
-def preflight(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
-    """The checks `check` runs (the title page's declarations among them)."""
-    return run_checks(manuscript, parsed)
-
-
 def bundle_name(document: Document) -> str:
     return f"{document.metadata.slug}-submission-{document.date}.zip"
 
@@ -112,15 +107,11 @@ def bundle_name(document: Document) -> str:
 def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     """Check, resolve once, write every file, and publish ``out_dir/<slug>-submission-<date>.zip``."""
     started = time.perf_counter()
-    manuscript = load(root)
-    parsed = parse(manuscript)
-    diagnostics = preflight(manuscript, parsed)
-    if any(d.severity == "error" for d in diagnostics):
-        raise PressError(diagnostics)
-    document = build_document(manuscript, parsed)
+    resolved = resolve(root)
+    document = resolved.document
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
-    files = write_files(document, measure(manuscript, parsed))
+    files = write_files(document, measure(resolved.manuscript, resolved.parsed))
     data = zip_bundle(files, document.date)
     target = out_dir / bundle_name(document)
     staged: dict[Path, Path] = {}
@@ -130,7 +121,7 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     except BaseException:
         discard(staged)
         raise
-    return SubmissionResult(target, files, len(data), time.perf_counter() - started, diagnostics)
+    return SubmissionResult(target, files, len(data), time.perf_counter() - started, resolved.diagnostics)
 
 
 def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
@@ -140,13 +131,14 @@ def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
         # The three PDFs one after another in one thread: WeasyPrint's layout holds the GIL, so
         # parallel renders would gain nothing and Pango is not documented as thread-safe. The
         # pandoc jobs (subprocesses) run beside them.
+        full, blinded = WriteOptions(), WriteOptions(blinded=True)
         pdfs = pool.submit(
-            lambda: (pdf.write(shared), pdf.write(shared, blinded=True), title_page_pdf(shared, counts)),
+            lambda: (pdf.write(shared, full), pdf.write(shared, blinded), title_page_pdf(shared, counts)),
         )
-        full_docx = pool.submit(docx.write, shared)
-        blinded_docx = pool.submit(docx.write, shared, blinded=True)
+        full_docx = pool.submit(docx.write, shared, full)
+        blinded_docx = pool.submit(docx.write, shared, blinded)
         title_docx = pool.submit(title_page_docx, shared, counts)
-        xml = pool.submit(jats.write, shared)
+        xml = pool.submit(jats.write, shared, full)
         full_pdf, blinded_pdf, title_pdf = pdfs.result()
         files = [
             BundleFile("manuscript.pdf", full_pdf),

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from press import pandoc
-from press.check import run
+from press.check import check
 from press.checks import run_checks
 from press.checks.bibliography import normalise_doi
 from press.checks.counts import Count, count_words, format_table
@@ -28,7 +28,7 @@ CHECK = FIXTURES / "check"
 
 def check_json(name: str, capsys: pytest.CaptureFixture[str], strict: bool = False) -> tuple[int, dict]:
     """Run `check --format json` in this process (no interpreter start-up) and parse what it printed."""
-    status = run(CHECK / name, "json", strict)
+    status = check(CHECK / name, "json", strict)
     return status, json.loads(capsys.readouterr().out)
 
 
@@ -110,7 +110,7 @@ def test_counts_over_the_journal_limits_are_warnings_and_shown_in_the_table(caps
 
 
 def test_a_clean_project_passes_with_no_diagnostics(capsys):
-    assert run(CHECK / "clean", "text", strict=True) == 0
+    assert check(CHECK / "clean", "text", strict=True) == 0
     captured = capsys.readouterr()
     assert captured.err.splitlines()[-1].startswith("check passed: 0 errors, 0 warnings")
     assert "abstract words" in captured.out
@@ -124,14 +124,14 @@ def test_an_at_sign_in_an_email_address_a_url_or_code_is_never_a_citation(capsys
 
 
 def test_strict_turns_warnings_into_a_failure(capsys):
-    assert run(CHECK / "no-doi", "text", strict=False) == 0
+    assert check(CHECK / "no-doi", "text", strict=False) == 0
     assert "check passed: 0 errors, 1 warning" in capsys.readouterr().err
-    assert run(CHECK / "no-doi", "text", strict=True) == 1
+    assert check(CHECK / "no-doi", "text", strict=True) == 1
     assert "check failed: 0 errors, 1 warning (--strict: warnings count as errors)" in capsys.readouterr().err
 
 
 def test_text_diagnostics_go_to_stderr_like_a_compiler(capsys):
-    assert run(CHECK / "page-range", "text", strict=False) == 0
+    assert check(CHECK / "page-range", "text", strict=False) == 0
     err = capsys.readouterr().err
     shown = display_path(CHECK / "page-range" / "bib" / "refs.bib")
     assert f"{shown}:8:3: warning[bib-page-range]: page range '100-110' of 'smith2020pain' uses a single hyphen" in err
@@ -165,7 +165,7 @@ def test_strict_from_the_cli():
 
 def test_check_never_loads_weasyprint_or_runs_citeproc():
     code = (
-        "import sys; from pathlib import Path; from press.check import run; run(Path('.'), 'json', False); "
+        "import sys; from pathlib import Path; from press.check import check; check(Path('.'), 'json', False); "
         "print(sorted(m for m in ('weasyprint', 'docx', 'press.writers') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout

@@ -14,7 +14,8 @@ from press import pandoc
 from press.document import build_document, stringify
 from press.kept import Kept, Memo
 from press.load import load
-from press.writers.shared import HTML_ARGS, HtmlParts, add_backlinks_and_wrap_tables
+from press.writers.html_parts import HTML_ARGS, HtmlParts
+from press.writers.shared import add_backlinks_and_wrap_tables
 
 PROJECTS = {
     "shipped": ROOT,
@@ -107,17 +108,17 @@ def test_the_web_rendering_shares_the_document_and_leaves_it_as_it_was():
 
 
 def test_parts_go_to_pandoc_in_batches_of_bounded_size(monkeypatch):
-    from press.writers import shared
+    from press.writers import html_parts
 
     ast = build_document(load(ROOT)).ast
-    monkeypatch.setattr(shared, "BATCH_CHARS", 20_000)
+    monkeypatch.setattr(html_parts, "BATCH_CHARS", 20_000)
     sent = _sent_to_pandoc(monkeypatch)
     html = HtmlParts().render(ast)
     monkeypatch.undo()
     assert html == whole_html(ast)
     assert len(sent) > 2, "several batches"
     for batch in sent:
-        marks = [b for b in batch["blocks"] if b["t"] == "RawBlock" and b["c"][1] == shared.PART_MARK]
+        marks = [b for b in batch["blocks"] if b["t"] == "RawBlock" and b["c"][1] == html_parts.PART_MARK]
         pieces = [b for b in batch["blocks"] if b not in marks]
         assert not marks or len(json.dumps(pieces)) <= 20_000, "within the bound, unless one part alone"
 

@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, copy_project
 
-from press.build import FORMATS, build
+from press.build import build
+from press.formats import BUILT_FORMATS
 from press.model import PressError
 from press.record import RECORD_NAME, read_record, sha256_file
 
-ALL = sorted(FORMATS)
+ALL = sorted(BUILT_FORMATS)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from conftest import AUTHORS, FIXTURES, LICENSE_URL, ROOT
 from lxml import etree
 
 from press.document import build_document
+from press.formats import WriteOptions
 from press.load import load
 from press.writers import jats
 from press.writers.shared import Shared
@@ -23,7 +24,7 @@ def jats_tree(root: Path, blinded: bool = False) -> tuple[etree._ElementTree, ob
     manuscript = load(root)
     document = build_document(manuscript)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        data = jats.write(Shared(document, pool), blinded=blinded)
+        data = jats.write(Shared(document, pool), WriteOptions(blinded=blinded))
     # No DTD loading, no entities, no network: the parse itself proves well-formedness.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     return etree.fromstring(data, parser).getroottree(), manuscript

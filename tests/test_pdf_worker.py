@@ -9,9 +9,9 @@ import pytest
 from conftest import FIXTURES
 from pypdf import PdfReader
 
-from press.build import PdfWorker
 from press.fonts import font_dirs
 from press.model import PressError
+from press.pdf_worker import PdfWorker
 from press.writers.pdf import PdfJob
 
 PROJECT = FIXTURES / "minimal"

@@ -271,6 +271,43 @@ def test_an_edit_rebuilds_and_a_broken_citation_reports_its_key_file_and_line(se
     served.wait_for_line("unresolved citation 'smiht2020pain'", timeout=5)
 
 
+def test_a_changed_figure_under_figures_rebuilds(tmp_path: Path):
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
+    (project / "figures").mkdir()
+    figure = project / "figures" / "dot.svg"
+    figure.write_text(svg_of_radius(1), encoding="utf-8")
+    edit(project / "manuscript" / "results.md", "# Results\n", "# Results\n\n![A dot.](../figures/dot.svg)\n")
+    server = ServeProcess(project, tmp_path / "out")
+    try:
+        stream = server.events()
+        first = stream.next_build()
+        stream.close()
+        assert first["ok"], first
+        # Saved until a rebuild answers: the first save may come before the watcher watches (issue 16).
+        # Every save changes the figure, so a folder that is not watched never rebuilds at all.
+        for radius in range(2, 12):
+            figure.write_text(svg_of_radius(radius), encoding="utf-8")
+            try:
+                server.wait_for_line("(figures/dot.svg changed)", timeout=3)
+                break
+            except AssertionError:
+                continue
+        else:
+            raise AssertionError("no rebuild after ten changes to figures/dot.svg:\n" + "\n".join(server.lines))
+        stream = server.events()
+        rebuilt = stream.next_build()
+        stream.close()
+        assert rebuilt["ok"] and rebuilt["generation"] > first["generation"]
+    finally:
+        server.stop()
+
+
+def svg_of_radius(radius: int) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><circle cx="10" cy="10" r="{radius}"/></svg>\n'
+    )
+
+
 def test_serve_stops_cleanly_on_ctrl_c(tmp_path: Path):
     project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     server = ServeProcess(project, tmp_path / "out")

@@ -7,18 +7,18 @@ one pandoc parse of press.document; without it only the checks of the loaded mod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ..model import Diagnostic, Manuscript
+from ..model import Diagnostic, Manuscript, Parsed
 from . import bibliography, citations, counts, declarations
 from . import manuscript as manuscript_files
 
-if TYPE_CHECKING:
-    from ..document import Parsed
 
+def run_checks(
+    manuscript: Manuscript, parsed: Parsed | None = None, measured: list[counts.Count] | None = None
+) -> list[Diagnostic]:
+    """Every check, sorted by file and position; loading's own warnings included.
 
-def run_checks(manuscript: Manuscript, parsed: Parsed | None = None) -> list[Diagnostic]:
-    """Every check, sorted by file and position; loading's own warnings included."""
+    ``measured``: the counts of ``parsed``, when the caller has them already.
+    """
     found = list(manuscript.warnings)
     found += bibliography.check_bibliography(manuscript)
     found += manuscript_files.check_unlisted_files(manuscript)
@@ -27,7 +27,9 @@ def run_checks(manuscript: Manuscript, parsed: Parsed | None = None) -> list[Dia
         found += citations.check_citations(manuscript, parsed)
         found += manuscript_files.check_images(manuscript, parsed)
         found += manuscript_files.check_raw_html(manuscript, parsed)
-        found += counts.check_limits(manuscript, counts.measure(manuscript, parsed))
+        found += counts.check_limits(
+            manuscript, measured if measured is not None else counts.measure(manuscript, parsed)
+        )
     return sort_diagnostics(found)
 
 

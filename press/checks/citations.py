@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING
 
 from ..ast import elements
-from ..model import CitationUse, Diagnostic, Manuscript, error, warning
-
-if TYPE_CHECKING:  # press.document imports this module: a runtime import would be circular
-    from ..document import Parsed
+from ..model import CitationUse, Diagnostic, Manuscript, Parsed, error, warning
 
 
 def closest(key: str, candidates: list[str]) -> str | None:

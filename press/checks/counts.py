@@ -9,14 +9,11 @@ words of the text. The reference count is the number of entries cited, which is 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..ast import elements
 from ..load import display_path
-from ..model import Diagnostic, Manuscript, warning
-
-if TYPE_CHECKING:
-    from ..document import Parsed
+from ..model import Diagnostic, Manuscript, Parsed, warning
 
 NOT_WORDS = frozenset({"Table", "Figure", "CodeBlock", "RawBlock", "RawInline", "Math", "Cite", "Image"})
 # metadata key under journal.limits -> what is counted, as the table labels it.

@@ -9,15 +9,11 @@ from __future__ import annotations
 import functools
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..ast import elements
 from ..load import display_path
-from ..model import Diagnostic, LineIndex, Manuscript, Section, error, warning
-
-if TYPE_CHECKING:
-    from ..document import Parsed
+from ..model import Diagnostic, LineIndex, Manuscript, Parsed, Section, error, warning
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 

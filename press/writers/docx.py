@@ -6,18 +6,23 @@ import calendar
 import datetime as dt
 import io
 import zipfile
+from typing import TYPE_CHECKING
 
 from .. import pandoc
 from ..context import meta_value
 from ..templating import render
 from .shared import Shared
 
+if TYPE_CHECKING:
+    from ..formats import WriteOptions
+
 
 def source_date_epoch(date: str) -> str:
     return str(calendar.timegm(dt.date.fromisoformat(date).timetuple()))
 
 
-def write(shared: Shared, blinded: bool = False) -> bytes:
+def write(shared: Shared, options: WriteOptions) -> bytes:
+    blinded = options.blinded
     document = shared.document
     metadata = document.metadata
     templates = document.manuscript.templates

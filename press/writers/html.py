@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..templating import render
 from .shared import Shared
 
+if TYPE_CHECKING:
+    from ..formats import WriteOptions
 
-def write(shared: Shared, downloads: dict[str, str]) -> bytes:
+
+def write(shared: Shared, options: WriteOptions) -> bytes:
+    downloads = options.downloads
     templates = shared.document.manuscript.templates
     css = (templates / "article.css").read_text(encoding="utf-8")
     script = (templates / "article.js").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ the formatted APA strings.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import pandoc
 from ..context import build_context, meta_value
@@ -17,6 +17,9 @@ from ..load import display_path
 from ..model import PressError, error
 from ..templating import render
 from .shared import Shared
+
+if TYPE_CHECKING:
+    from ..formats import WriteOptions
 
 WRITER = "jats_articleauthoring+element_citations"
 
@@ -119,9 +122,10 @@ def body_blocks(document: Document) -> list[dict]:
     return blocks[marker + 1 :]
 
 
-def write(shared: Shared, blinded: bool = False) -> bytes:
+def write(shared: Shared, options: WriteOptions) -> bytes:
     """A standalone JATS article: article-meta, body, and <ref-list> of <element-citation>s."""
     document = shared.document
+    blinded = options.blinded
     ast = {
         "pandoc-api-version": document.ast["pandoc-api-version"],
         "meta": front_matter(document, blinded),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape  # not xml.sax.saxutils: it imports urllib.request (~10 ms), and leaves quotes as they are
 from pathlib import Path
@@ -14,6 +13,7 @@ from ..fonts import font_dirs, font_face_css
 from ..model import PressError, error
 
 if TYPE_CHECKING:  # the PDF worker process (press.build) imports this module for render_job: keep it light
+    from ..formats import WriteOptions
     from .shared import Shared
 
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
@@ -105,6 +105,7 @@ class PdfJob:
 
 def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
     from ..load import display_path
+    from ..project import content_folders
 
     manuscript = shared.document.manuscript
     identifier = hashlib.sha256(f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}".encode()).hexdigest()[
@@ -113,7 +114,7 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
     return PdfJob(
         html=print_html(shared, blinded),
         base_url=(manuscript.root / "manuscript").as_uri() + "/",
-        allowed=[manuscript.root / "manuscript", manuscript.root / "figures", *manuscript.templates.dirs, *font_dirs()],
+        allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
         shown_dir=display_path(manuscript.root / "manuscript"),
         variant=variant,
         identifier=identifier.encode(),
@@ -121,14 +122,9 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
     )
 
 
-def write(
-    shared: Shared,
-    variant: str | None = None,
-    blinded: bool = False,
-    renderer: Callable[[PdfJob], bytes] | None = None,
-) -> bytes:
-    """The PDF; ``renderer`` lays the job out elsewhere (press.build uses a worker process), else here."""
-    return (renderer or render_job)(job_for(shared, variant, blinded))
+def write(shared: Shared, options: WriteOptions) -> bytes:
+    """The PDF; ``options.pdf_renderer`` lays the job out elsewhere (the build's worker process), else here."""
+    return (options.pdf_renderer or render_job)(job_for(shared, options.pdf_variant, options.blinded))
 
 
 class _Deflate:

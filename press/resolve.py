@@ -1,0 +1,72 @@
+"""Resolve once, for every command: load, parse, check, then number, cross-reference and cite.
+
+``build``, ``submission``, ``serve`` (through the build) and ``check`` all start from ``resolve``, so
+they can never disagree about a diagnostic, a count or a citation. ``check`` stops after the checks;
+the others go on to the resolved Document that every writer starts from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import pandoc
+from .checks import run_checks
+from .checks.counts import Count, measure
+from .document import Document, build_document, parse
+from .kept import Kept
+from .load import load
+from .model import Diagnostic, Manuscript, Parsed, PressError
+
+
+@dataclass
+class Resolved:
+    """The manuscript as every command sees it."""
+
+    manuscript: Manuscript
+    parsed: Parsed  # the one pandoc parse (checks read it; resolving the document fills it in)
+    diagnostics: list[Diagnostic]  # every check's findings, sorted, loading's warnings included
+    counts: list[Count]  # what the journal limits, as the checks measured it
+    document: Document | None = None  # None when only the checks were asked for
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def release(self) -> None:
+        """Let go of the parse and the document, once every writer that needs them is done."""
+        self.parsed = self.document = None  # type: ignore[assignment]
+
+
+def resolve(
+    root: Path,
+    *,
+    document: bool = True,
+    kept: Kept | None = None,
+    prefetched: pandoc.Prefetch | None = None,
+    loaded: Callable[[Manuscript], None] | None = None,
+    while_citeproc: Callable[[pandoc.Ast], None] | None = None,
+) -> Resolved:
+    """The manuscript at ``root``, checked and (with ``document``) resolved.
+
+    Raises PressError when the project cannot be loaded, and, when a document is asked for, when
+    any check finds an error: nothing is resolved from a manuscript that has errors. Without
+    ``document`` the checks' errors are returned, not raised.
+
+    ``kept``: work an earlier build kept (press.kept). ``prefetched``: the pandoc pass started
+    before loading (used when its input is what was loaded). ``loaded`` is called with the
+    manuscript as soon as it is loaded (work that needs only the metadata starts there), and
+    ``while_citeproc`` with the article before its citations are filled in, while citeproc runs.
+    """
+    manuscript = load(root)
+    if loaded is not None:
+        loaded(manuscript)
+    parsed = parse(manuscript, prefetched=prefetched)
+    counts = measure(manuscript, parsed)
+    resolved = Resolved(manuscript, parsed, run_checks(manuscript, parsed, counts), counts)
+    if document:
+        if resolved.errors:
+            raise PressError(resolved.diagnostics)
+        resolved.document = build_document(manuscript, parsed, kept, while_citeproc)
+    return resolved

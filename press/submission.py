@@ -23,7 +23,7 @@ from pandocfilters import walk
 
 from . import pandoc
 from .build import prepare_out_dir
-from .checks.counts import Count, measure
+from .checks.counts import Count
 from .checks.declarations import DECLARATIONS
 from .context import build_context, meta_value
 from .document import Document
@@ -111,7 +111,7 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     document = resolved.document
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
-    files = write_files(document, measure(resolved.manuscript, resolved.parsed))
+    files = write_files(document, resolved.counts)
     data = zip_bundle(files, document.date)
     target = out_dir / bundle_name(document)
     staged: dict[Path, Path] = {}

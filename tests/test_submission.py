@@ -307,6 +307,13 @@ def test_title_page_shows_given_declarations_and_marks_the_others(declared):
         assert f"{count.label} {count.value}" in html_text
 
 
+def test_the_title_page_counts_are_the_counts_check_prints(bundle):
+    report = json.loads(run_cli("check", "--format", "json").stdout)
+    word = WordDocument(io.BytesIO(bundle["title-page.docx"]))
+    [line] = [p.text for p in word.paragraphs if p.text.startswith("Counts:")]
+    assert line == "Counts: " + "; ".join(f"{c['label']} {c['value']}" for c in report["counts"])
+
+
 def test_declarations_check_warns_only_for_the_missing_ones(declared):
     found = check_declarations(load(declared))
     assert all(d.severity == "warning" for d in found)

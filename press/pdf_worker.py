@@ -39,7 +39,9 @@ class PdfWorker:
         errors = tempfile.TemporaryFile()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", "from press.pdf_worker import serve_pdf_job; serve_pdf_job()", str(root)],
+                # -P: the working folder is not put on the path, so a folder of the author's named press/
+                # can never stand in for this package.
+                [sys.executable, "-P", "-c", "from press.pdf_worker import serve_pdf_job; serve_pdf_job()", str(root)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errors,

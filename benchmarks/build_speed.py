@@ -1,6 +1,6 @@
 """Build speed and memory, ours against the naive pipeline: prints figures, asserts nothing.
 
-    .venv/bin/python benchmarks/build_speed.py [--runs 5] [--sizes 1,10,30]
+    .venv/bin/python benchmarks/build_speed.py [--runs 5] [--sizes 1,10,30] [--against DIR]
 
 Everything runs as an author runs it, one fresh process per command (`python build.py ...`), on
 temporary copies (the working tree is never written):
@@ -11,6 +11,10 @@ temporary copies (the working tree is never written):
 - the naive baseline, in the same run and interleaved with our clean builds so that both see the
   same machine: `pandoc --citeproc` to standalone HTML, `pandoc --citeproc` to DOCX, then
   `weasyprint` on pandoc's HTML, one after the other;
+- with --against DIR (another checkout of this toolchain, e.g. `git worktree add /tmp/before HEAD~3`,
+  with its own `.venv` where this one is installed in editable mode):
+  its clean full builds and HTML-only rebuilds of the same manuscript, interleaved with ours, and
+  the ratios ours / theirs, so a change can be shown to make no build slower;
 - synthetic manuscripts at --sizes times this one (benchmarks/synthetic.py): time and peak memory
   of the full build and of `check`, and time per 1,000 words.
 
@@ -164,6 +168,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs per median (default 5)")
     parser.add_argument("--sizes", default="1,10,30", help="synthetic sizes (default 1,10,30)")
     parser.add_argument("--root", type=Path, default=TOOLCHAIN, help="the manuscript project (default: this one)")
+    parser.add_argument("--against", type=Path, default=None, help="another checkout of press to compare with")
     args = parser.parse_args()
     runs = max(args.runs, 1)
     started = time.perf_counter()
@@ -204,6 +209,7 @@ def main() -> None:
         warm = warm_html_rebuilds(project, out, runs)
 
         checks = [run([*BUILD, "check", "--root", str(project)], ok_codes=(0, 1))[0] for _ in range(runs)]
+        against = compare_with(args.against, project, temp_dir, runs) if args.against else None
 
         print("This manuscript (medians; wall time of `python build.py ...` in a fresh process)")
         print(f"  naive baseline (pandoc html, pandoc docx, weasyprint) {describe(naive)}")
@@ -213,6 +219,12 @@ def main() -> None:
         print(f"  HTML-only rebuild after a change to one section       {describe(html_only)}")
         print(f"    the same in one warm process (as `serve` does)      {describe(warm)}")
         print(f"  check                                                 {describe(checks)}")
+        if against:
+            print(f"Against {args.against} (interleaved, medians)")
+            for name, (mine, theirs) in against.items():
+                print(
+                    f"  {name:<52} {median(mine):6.3f} s / {median(theirs):6.3f} s = {median(mine) / median(theirs):.2f}"
+                )
         print("Peak memory (process tree sum, psutil / largest single process, getrusage)")
         print(f"  clean full build      {mib(full_memory['tree']):>9} / {mib(full_memory['single'])}")
         naive_tree = max((m["tree"] or 0) for m in naive_memory)
@@ -260,6 +272,32 @@ def main() -> None:
         "peak at 30x < 1 GiB, check <= 0.5 s"
     )
     print(f"benchmark took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.2f} at the end")
+
+
+def compare_with(other: Path, project: Path, temp_dir: Path, runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Clean full builds and HTML-only rebuilds by this toolchain and by ``other``, taking turns."""
+    import compileall
+
+    other = other.resolve()
+    compileall.compile_dir(other / "press", quiet=1)
+    # Its own environment, when it has one: an editable install of this checkout would otherwise
+    # hand the other's PDF worker process this checkout's modules.
+    python = other / ".venv" / "bin" / "python"
+    builds = {"ours": BUILD, "theirs": [str(python if python.exists() else PYTHON), str(other / "build.py")]}
+    clean: dict[str, list[float]] = {"ours": [], "theirs": []}
+    html: dict[str, list[float]] = {"ours": [], "theirs": []}
+    for n in range(runs):
+        for turn, (who, build) in enumerate(builds.items()):
+            out = temp_dir / f"against-{who}-{n}"
+            # From the temporary folder: a checkout's PDF worker may put the working folder on its path.
+            clean[who].append(run([*build, "--root", str(project), "--out", str(out)], cwd=temp_dir)[0])
+            edit_section(project, 1000 + 2 * n + turn)  # a new text for each: never a no-op
+            html[who].append(run([*build, "html", "--root", str(project), "--out", str(out)], cwd=temp_dir)[0])
+            shutil.rmtree(out)
+    return {
+        "clean full build, ours / theirs": (clean["ours"], clean["theirs"]),
+        "HTML-only rebuild after a change to one section": (html["ours"], html["theirs"]),
+    }
 
 
 def warm_html_rebuilds(project: Path, out: Path, runs: int) -> list[float]:

@@ -20,7 +20,7 @@ ENTRY_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z]+)[ \t]*[{(][ \t]*([^,\s]*)", 
 
 # Text that LaTeX decoding leaves as it is: no markup character, ligature ("--", "``", "''", ",,",
 # "<<", ">>") or whitespace other than single spaces between words. Most fields are such text, and
-# latexcodec takes about 0.25 ms per field to find that out (tested against it with Hypothesis).
+# latexcodec is slow to find that out field by field (this is tested against it with Hypothesis).
 PLAIN_TEXT = re.compile(r"(?!.*(?:--|''|,,|<<|>>))[^\\{}~$%#_^&`\s]+(?: [^\\{}~$%#_^&`\s]+)*", re.DOTALL)
 
 
@@ -30,7 +30,7 @@ def latex_to_text(value: str) -> str:
     if PLAIN_TEXT.fullmatch(value):
         return value
     try:
-        # render() with the backend itself: render_as("text") scans every entry point on each call (~10 ms).
+        # render() with the backend itself: render_as("text") scans every entry point on each call.
         return Text.from_latex(value).render(PlainTextBackend())
     except (PybtexError, ValueError, IndexError):
         return value

@@ -139,8 +139,8 @@ def _build_locked(
             result.outputs.append(Output(fmt, out_dir / entry.file, 0.0, entry.size, up_to_date=True))
         return _finish(result, progress, started)
 
-    # Started first, each beside the other: the PDF worker's preparation (~0.7 s) and the pandoc pass
-    # (~0.3 s, then checks and fragments) are the two longest chains before the PDF's layout can start.
+    # Started first, each beside the other: the PDF worker's preparation and the pandoc pass (then
+    # the checks and the print HTML) are the two longest chains before the PDF's layout can start.
     pdf_worker = PdfWorker.start(root) if "pdf" in stale else None
     prefetch = _start_pandoc_early(root, peek_metadata(root))
     try:

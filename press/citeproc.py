@@ -81,7 +81,7 @@ def resolve(
     if renderings is None:
         renderings = _render(collection, key, manuscript, meanwhile)
         if renderings is not None and kept is not None:
-            kept.put(key, vars(renderings).copy())  # not asdict(): its deep copy costs ~20 ms here
+            kept.put(key, vars(renderings).copy())  # not asdict(): nothing here needs its deep copy
     if renderings is None or len(renderings.cites) != len(firsts):
         return _resolve_whole(ast, manuscript), None  # citeproc's output had an unexpected shape
     for cite, index in zip(cites, which, strict=True):

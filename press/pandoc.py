@@ -25,7 +25,7 @@ def pandoc_path() -> str:
     """The pandoc that pypandoc-binary ships (the pinned one), else whatever pypandoc finds."""
     import importlib.util
 
-    spec = importlib.util.find_spec("pypandoc")  # finding, not importing: pypandoc's import costs ~40 ms
+    spec = importlib.util.find_spec("pypandoc")  # finding, not importing: pypandoc's import is slow
     if not os.environ.get("PYPANDOC_PANDOC") and spec and spec.submodule_search_locations:
         bundled = Path(spec.submodule_search_locations[0]) / "files" / "pandoc"
         if bundled.is_file() and os.access(bundled, os.X_OK):

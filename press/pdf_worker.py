@@ -18,11 +18,11 @@ from .project import peek_metadata
 
 
 class PdfWorker:
-    """A process that lays out the PDF: WeasyPrint's import (~0.5 s) and its layout run beside the rest.
+    """A process that lays out the PDF: WeasyPrint's import and its layout run beside the rest.
 
     Started before loading, it imports WeasyPrint and loads the hyphenation dictionary while pandoc
-    works, then lays out one PdfJob. In one process all this Python (~2.9 s for this manuscript)
-    would take turns under the GIL; in two, the second core takes half of it.
+    works, then lays out one PdfJob. In one process all this Python would take turns with the rest of
+    the build under the GIL; in two, the second core takes its share.
     """
 
     def __init__(self, process: subprocess.Popen, errors: Any):
@@ -54,7 +54,7 @@ class PdfWorker:
 
     def send(self, job: Any) -> None:
         """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
-        process's GIL while the other writers hold it (that took up to 70 ms)."""
+        process's GIL while the other writers hold it: the job arrived late."""
         import pickle
 
         try:
@@ -105,7 +105,7 @@ def serve_pdf_job() -> None:
     except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
         pass
     job = pickle.load(sys.stdin.buffer)
-    collect_less()  # after the job and the dictionary: frozen earlier, the layout peaked 120 MiB higher at 30x
+    collect_less()  # after the job and the dictionary: frozen earlier, the layout's peak memory was higher
     try:
         result: tuple[str, Any] = ("pdf", render_job(job))
     except PressError as exc:
@@ -114,7 +114,7 @@ def serve_pdf_job() -> None:
         result = ("error", f"{type(exc).__name__}: {exc}")
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.flush()
-    os._exit(0)  # the parent waits for the end of the output: skip the interpreter's teardown (~0.1 s)
+    os._exit(0)  # the parent waits for the end of the output: skip the interpreter's teardown
 
 
 def collect_less() -> None:
@@ -122,9 +122,9 @@ def collect_less() -> None:
     what is already loaded.
 
     WeasyPrint's layout makes millions of objects that live to the end of the job; with the default
-    thresholds the collector kept walking them: 6 % of this manuscript's layout and 13 % at 30
-    times its size (34 s), for no memory saved (the peak stays at ~530 MiB there, when this is
-    called once the job is read; called before, the peak was 650 MiB).
+    thresholds the collector kept walking them, a growing share of a longer layout's time, for no
+    memory saved. Called once the job is read: called before, the peak memory was higher
+    (README, "Measured").
     """
     import gc
 

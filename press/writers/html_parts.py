@@ -97,8 +97,9 @@ class HtmlParts:
         return pandoc.ast_to(ast, "html5", HTML_ARGS).decode("utf-8")
 
 
-# pandoc's HTML writer takes about 35 times its JSON input in memory: pieces go to it in batches of
-# about this much JSON (twice this manuscript), so a long document never needs one huge process.
+# pandoc's HTML writer needs many times its JSON input in memory (README, "Measured"): pieces go to
+# it in batches of about this much JSON (twice this manuscript), so a long document never needs one
+# huge process.
 BATCH_CHARS = 2_000_000
 
 

@@ -23,9 +23,9 @@ def add_backlinks_and_wrap_tables(ast: pandoc.Ast) -> pandoc.Ast:
     - each table in a scrollable, keyboard-focusable region, so a wide table never widens a phone's page.
 
     The copy is new only where it differs (the elements on the way to a citation or a table, and the
-    reference list) and shares the rest with ``ast``: a whole copy cost the document's memory again
-    (~100 MiB at 30 times this manuscript). One pass, several times faster than pandocfilters.walk,
-    which matters to `serve`, where this runs on every save.
+    reference list) and shares the rest with ``ast``: a whole copy would hold the document's memory
+    twice while the PDF is laid out. One pass, faster than pandocfilters.walk, which matters to
+    `serve`, where this runs on every save.
     """
     uses: dict[str, list[str]] = {}
     blocks = list(_anchored(ast["blocks"], uses, [0]))

@@ -3,7 +3,7 @@
 Work that is costly to redo and wholly determined by a key made from its inputs: citeproc's
 renderings of the citations (press.citeproc), the HTML of each part of the document and of each
 citation in each rendering (press.writers.shared.HtmlParts) and the "How to cite" line
-(press.context). A build uses an entry only when its key matches exactly, so the file can never
+(press.context), and which metadata texts were found valid (press.metadata). A build uses an entry only when its key matches exactly, so the file can never
 make an output wrong; a missing, unreadable or foreign file only costs the work again. Like the build record it is written after
 the outputs are published, and it holds only what the last build used, so it never grows.
 """
@@ -18,7 +18,8 @@ from typing import Any
 
 NAME = ".press-kept.json"
 SCHEMA = 1
-SECTIONS = {"citations": dict, "html-print": str, "html-web": str, "how-to-cite": str}  # section -> type of a value
+# section -> type of a value; "metadata": metadata texts found valid against the schema (press.metadata)
+SECTIONS = {"citations": dict, "html-print": str, "html-web": str, "how-to-cite": str, "metadata": str}
 
 
 class Memo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .bibliography import read_bib_file
 from .metadata import load_metadata
@@ -20,9 +21,12 @@ from .model import (
     error,
     unprintable,
 )
+from .project import METADATA_FILE
+
+if TYPE_CHECKING:
+    from .kept import Kept
 
 TOOLCHAIN_ROOT = Path(__file__).resolve().parent.parent
-METADATA_FILE = Path("manuscript") / "metadata.yaml"
 
 
 def templates_for(root: Path) -> Templates:
@@ -108,11 +112,14 @@ def read_section(path: Path, root: Path, is_abstract: bool = False) -> tuple[Sec
     return Section(path, shown, text, is_abstract), []
 
 
-def load(root: Path) -> Manuscript:
-    """Read everything the build needs; raise PressError listing every problem found."""
+def load(root: Path, kept: Kept | None = None) -> Manuscript:
+    """Read everything the build needs; raise PressError listing every problem found.
+
+    ``kept``: what an earlier build kept (press.kept): metadata found valid then is not validated again.
+    """
     root = root.resolve()
     metadata_path = root / METADATA_FILE
-    metadata = load_metadata(metadata_path, display_path(metadata_path))
+    metadata = load_metadata(metadata_path, display_path(metadata_path), kept["metadata"] if kept else None)
     manuscript_dir = root / "manuscript"
     diagnostics: list[Diagnostic] = []
 

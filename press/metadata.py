@@ -1,15 +1,26 @@
-"""Load and validate the manuscript's metadata YAML, keeping the line of every field."""
+"""Load and validate the manuscript's metadata YAML, keeping the line of every field.
+
+The fields, their types and their meanings are the JSON Schema in press.metadata_schema; ``validate``
+checks a mapping read from any source against it, ``load_metadata`` reads manuscript/metadata.yaml.
+"""
 
 from __future__ import annotations
 
 import difflib
-import re
+import functools
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .metadata_schema import SCHEMA
 from .model import Author, Diagnostic, JournalProfile, License, Metadata, PressError, error, unprintable
+
+if TYPE_CHECKING:
+    from .kept import Memo
 
 LICENSES: dict[str, License] = {
     "CC-BY-4.0": License(
@@ -38,45 +49,6 @@ LICENSES: dict[str, License] = {
     ),
 }
 
-# The schema: each mapping's allowed keys. Nested mappings are named by their dotted path.
-FIELDS: dict[str, set[str]] = {
-    "": {
-        "title",
-        "short_title",
-        "slug",
-        "lang",
-        "article_type",
-        "date",
-        "authors",
-        "affiliations",
-        "keywords",
-        "license",
-        "copyright",
-        "journal",
-        "abstract",
-        "sections",
-        "bibliography",
-        "declarations",
-        "allow_raw_html",
-    },
-    "authors[]": {"name", "affiliations", "orcid", "email", "corresponding"},
-    "copyright": {"year", "holders"},
-    "journal": {"name", "csl", "limits"},
-    "journal.limits": {"abstract_words", "main_words", "references", "figures", "tables"},
-    "declarations": {
-        "funding",
-        "conflicts_of_interest",
-        "ethics",
-        "author_contributions",
-        "data_availability",
-        "acknowledgements",
-    },
-}
-
-ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def slugify(text: str) -> str:
     """An ASCII file-name slug; python-slugify transliterates letters NFKD cannot (ł, ø, ß)."""
@@ -93,9 +65,35 @@ class _Reader:
         self.lines: dict[str, int] = {}
         self.diagnostics: list[Diagnostic] = []
         self.loader = yaml.SafeLoader("")
+        self.open: set[int] = set()  # the mappings and lists being read, outermost first
 
     def value(self, node: yaml.Node, path: str) -> Any:
         self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open:
+                # An alias inside the very node it names (`x: &a [*a]`) would be read forever.
+                self.err(node, "yaml-syntax", f"field '{path}' contains itself through an alias", "remove the alias")
+                return None
+            self.open.add(id(node))
+            try:
+                return self._collection(node, path)
+            finally:
+                self.open.discard(id(node))
+        try:
+            value = _scalar(self.loader, node)
+        except yaml.constructor.ConstructorError:
+            self.err(node, "yaml-syntax", f"field '{path}' has the YAML tag '{node.tag}', which is not supported")
+            return None
+        if isinstance(value, str) and (bad := unprintable(value)):
+            self.err(
+                node,
+                "metadata-control-character",
+                f"field '{path}' contains the control character {bad}",
+                "delete it (it is invisible in most editors); no output format can carry it",
+            )
+        return value
+
+    def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, path: str) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -106,17 +104,7 @@ class _Reader:
                 self.lines[child] = key_node.start_mark.line + 1
                 result[key] = self.value(value_node, child)
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
-        value = _scalar(self.loader, node)
-        if isinstance(value, str) and (bad := unprintable(value)):
-            self.err(
-                node,
-                "metadata-control-character",
-                f"field '{path}' contains the control character {bad}",
-                "delete it (it is invisible in most editors); no output format can carry it",
-            )
-        return value
+        return [self.value(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
 
     def err(self, node_or_line: Any, code: str, message: str, hint: str | None = None) -> None:
         line = (
@@ -127,14 +115,22 @@ class _Reader:
 
 def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     # Resolve the scalar with the safe loader's own rules (ints, bools, nulls; dates kept as text).
-    value = loader.construct_object(node, deep=True)
+    try:
+        value = loader.construct_object(node, deep=True)
+    except ValueError:
+        # Looks like a date but is none (2025-13-45): the text, which the schema then reports.
+        return node.value
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
-def load_metadata(path: Path, display: str) -> Metadata:
-    """Read and validate ``path``; raise PressError with every problem found."""
+def load_metadata(path: Path, display: str, validated: Memo | None = None) -> Metadata:
+    """Read and validate ``path``; raise PressError with every problem found.
+
+    ``validated``: what earlier builds found valid (press.kept). Text found valid against this schema
+    before is not validated again, so an unchanged metadata file costs no validator import.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -187,21 +183,213 @@ def load_metadata(path: Path, display: str) -> Metadata:
             ]
         )
     data = reader.value(node, "")
-    metadata = _validate(data, reader, path, display)
-    if reader.diagnostics:
-        raise PressError(reader.diagnostics)
+    key = _validity_key(text) if validated is not None else ""
+    if validated is not None and not reader.diagnostics and validated.get(key) == "valid":
+        return validate(data, reader.lines, display, path, schema=False)
+    metadata = validate(data, reader.lines, display, path, reader.diagnostics)
+    if validated is not None:
+        validated.put(key, "valid")
     return metadata
 
 
-def _unknown_fields(data: dict[str, Any], schema_key: str, prefix: str, reader: _Reader) -> None:
-    allowed = FIELDS[schema_key]
-    for key in data:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "allowed fields: " + ", ".join(sorted(allowed))
-            reader.err(
-                reader.lines.get(f"{prefix}{key}"), "metadata-unknown-field", f"unknown field '{prefix}{key}'", hint
+def validate(
+    data: dict[str, Any],
+    lines: dict[str, int],
+    display: str,
+    path: Path,
+    found_while_reading: Iterable[Diagnostic] = (),
+    schema: bool = True,
+) -> Metadata:
+    """The Metadata of ``data``, a mapping read from ``display`` (the file shown in messages).
+
+    ``lines`` maps each dotted field path (``authors[0].orcid``) to its line; ``found_while_reading``
+    are the reader's own problems (duplicate fields, control characters). Raises PressError with every
+    problem, these included, ordered by line. ``schema=False`` only for data already found valid.
+    """
+    given = _without_empty_fields(data)
+    found = list(found_while_reading)
+    for problem in _validator().iter_errors(given) if schema else ():
+        found.extend(_diagnostics(problem, lines, display))
+    found.extend(_unknown_affiliations(given, lines, display))
+    if found:
+        unique = list(dict.fromkeys(found))  # one missing field fails 'required' once for each field missing
+        raise PressError(sorted(unique, key=lambda d: d.line or 0))
+    return _metadata(given, lines, path)
+
+
+def _validity_key(text: str) -> str:
+    """What a verdict of "valid" rests on: the schema and the text (not pandoc: no pandoc output is kept)."""
+    digest = hashlib.sha256(json.dumps(SCHEMA, sort_keys=True).encode())
+    digest.update(b"\0" + text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+@functools.cache
+def _validator() -> Any:
+    # Imported here, not at the top: jsonschema's import is costly, and only a validation should pay it
+    # (README, "Measured"); the validator is built once a process.
+    import jsonschema
+
+    cls = jsonschema.Draft202012Validator
+    return cls(SCHEMA, format_checker=cls.FORMAT_CHECKER)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _without_empty_fields(value: Any) -> Any:
+    """``value`` without the mapping entries left empty (``name:``, ``~``, blank text): such a field is not given."""
+    if isinstance(value, dict):
+        return {key: _without_empty_fields(item) for key, item in value.items() if not _blank(item)}
+    if isinstance(value, list):
+        return [_without_empty_fields(item) for item in value]
+    return value
+
+
+def _dotted(parts: Sequence[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line(lines: dict[str, int], parts: Sequence[str | int]) -> int:
+    """The line of the field at ``parts``, else of the nearest enclosing one that has a line."""
+    for end in range(len(parts), -1, -1):
+        line = lines.get(_dotted(parts[:end]))
+        if line is not None:
+            return line
+    return 1
+
+
+TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+}
+
+
+def expected(node: dict[str, Any]) -> str:
+    """What a value of schema ``node`` must be, in plain words ("true or false", "text or a list")."""
+    if "x-expected" in node:
+        return node["x-expected"]
+    if "enum" in node:
+        return "one of: " + ", ".join(node["enum"])
+    types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    if "string" in types:  # a number where text is wanted is text to the author
+        types = [t for t in types if t not in ("number", "integer")]
+    words = " or ".join(TYPE_WORDS[t] for t in types)
+    if "array" in types and node.get("minItems"):
+        words = words.replace("a list", "a non-empty list")
+    items = node.get("items", {})
+    if "array" in types and "type" in items and not {"x-expected", "properties"} & items.keys():
+        words += f" of {expected(items)}"
+    if "minimum" in node and "maximum" in node:
+        words += f" from {node['minimum']} to {node['maximum']}"
+    elif "minimum" in node:
+        words += f" of {node['minimum']} or more"
+    return words
+
+
+def _described(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return "blank" if not value.strip() else f"the text '{value if len(value) <= 60 else value[:57] + '...'}'"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else repr(value)
+
+
+def _diagnostics(problem: Any, lines: dict[str, int], display: str) -> Iterator[Diagnostic]:
+    """The diagnostics of one jsonschema ValidationError, at the line of the field it is about."""
+    parts = list(problem.absolute_path)
+    node = problem.schema
+    if problem.validator == "additionalProperties" and problem.validator_value is False:
+        allowed = sorted(node.get("properties", {}))
+        for key in problem.instance:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed fields: " + ", ".join(allowed)
+            field = _dotted([*parts, key])
+            yield error(
+                display, _line(lines, [*parts, key]), "metadata-unknown-field", f"unknown field '{field}'", hint
             )
+        return
+    if problem.validator == "required":
+        for name in problem.validator_value:
+            if name in problem.instance:
+                continue
+            child = node["properties"][name]
+            field = _dotted([*parts, name])
+            state = "empty" if field in lines else "missing"  # an empty field was there, and has a line
+            yield error(
+                display,
+                _line(lines, [*parts, name]),
+                child.get("x-code", "metadata-missing-field"),
+                f"field '{field}' is {state}; expected {expected(child)}",
+                child.get("x-hint"),
+            )
+        return
+    field = _dotted(parts)
+    yield error(
+        display,
+        _line(lines, parts),
+        node.get("x-code", "metadata-type"),
+        f"field '{field}' is {_described(problem.instance)}; expected {expected(node)}",
+        node.get("x-hint") or _hint(problem, node, parts),
+    )
+
+
+def _hint(problem: Any, node: dict[str, Any], parts: list[str | int]) -> str | None:
+    value = problem.instance
+    if problem.validator == "enum":
+        close = difflib.get_close_matches(str(value), node["enum"], n=1, cutoff=0.5)
+        return f"did you mean '{close[0]}'?" if close else None
+    if problem.validator != "type":
+        return None
+    types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+    if types == ["boolean"] and isinstance(value, str):
+        return "write true or false without quotes"
+    if "string" in types and isinstance(value, bool):
+        return "YAML reads yes, no, on, off, true and false as true or false: put the text in quotes"
+    if "array" in types and isinstance(value, str | int | float):
+        key = next((p for p in reversed(parts) if isinstance(p, str)), "field")
+        return f"e.g. {key}: [{value}]"
+    return None
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _unknown_affiliations(given: dict[str, Any], lines: dict[str, int], display: str) -> Iterator[Diagnostic]:
+    """An author's affiliation id that is not under 'affiliations': what JSON Schema cannot say."""
+    known = given.get("affiliations", {})
+    authors = given.get("authors")
+    if not isinstance(known, dict) or not isinstance(authors, list):
+        return  # already a type error
+    for i, raw in enumerate(authors):
+        if not isinstance(raw, dict):
+            continue
+        ids = raw.get("affiliations", [])
+        for aff in ids if isinstance(ids, list) else [ids]:
+            if _is_text(aff) and str(aff) not in known:
+                yield error(
+                    display,
+                    _line(lines, ["authors", i, "affiliations"]),
+                    "metadata-unknown-affiliation",
+                    f"author '{_text(raw.get('name'))}' names affiliation '{aff}', which is not under 'affiliations'",
+                )
 
 
 def _text(value: Any) -> str | None:
@@ -211,173 +399,76 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _validate(data: dict[str, Any], reader: _Reader, path: Path, display: str) -> Metadata:
-    lines = reader.lines
-    _unknown_fields(data, "", "", reader)
+def _listed(value: Any) -> list[str]:
+    """A field that takes one value or a list of them, as a list of texts."""
+    return [str(item) for item in (value if isinstance(value, list) else [value])]
 
-    title = _text(data.get("title"))
-    if not title:
-        reader.err(
-            lines.get("title", 1),
-            "metadata-missing-title",
-            "the manuscript has no title",
-            "add a line 'title: ...' to the metadata",
-        )
 
-    affiliations_raw = data.get("affiliations") or {}
-    affiliations: dict[str, str] = {}
-    if isinstance(affiliations_raw, dict):
-        affiliations = {str(k): str(v) for k, v in affiliations_raw.items() if _text(v)}
-    else:
-        reader.err(
-            lines.get("affiliations"),
-            "metadata-type",
-            "'affiliations' must map ids to affiliation texts (e.g. a1: University of ...)",
-        )
-
-    authors: list[Author] = []
-    raw_authors = data.get("authors") or []
-    if not isinstance(raw_authors, list):
-        reader.err(lines.get("authors"), "metadata-type", "'authors' must be a list")
-        raw_authors = []
-    for i, raw in enumerate(raw_authors):
-        where = f"authors[{i}]"
-        if isinstance(raw, str):
-            raw = {"name": raw}
-        if not isinstance(raw, dict):
-            reader.err(lines.get(where), "metadata-type", f"author {i + 1} must be a name or a mapping")
-            continue
-        _unknown_fields(raw, "authors[]", f"{where}.", reader)
-        name = _text(raw.get("name"))
-        if not name:
-            reader.err(lines.get(where), "metadata-author-name", f"author {i + 1} has no name")
-            continue
-        affs = raw.get("affiliations") or []
-        if isinstance(affs, str):
-            affs = [affs]
-        for aff in affs:
-            if str(aff) not in affiliations:
-                reader.err(
-                    lines.get(f"{where}.affiliations"),
-                    "metadata-unknown-affiliation",
-                    f"author '{name}' names affiliation '{aff}', which is not under 'affiliations'",
-                )
+def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metadata:
+    """The Metadata of ``data``, which the schema has found valid."""
+    authors = []
+    for raw in data["authors"]:
+        raw = {"name": raw} if isinstance(raw, str) else raw
         orcid = _text(raw.get("orcid"))
-        if orcid:
-            orcid = orcid.removeprefix("https://orcid.org/")
-            if not ORCID.match(orcid):
-                reader.err(
-                    lines.get(f"{where}.orcid"),
-                    "metadata-orcid",
-                    f"ORCID '{orcid}' of '{name}' is not of the form 0000-0000-0000-0000",
-                )
-        email = _text(raw.get("email"))
-        if email and not EMAIL.match(email):
-            reader.err(lines.get(f"{where}.email"), "metadata-email", f"e-mail '{email}' of '{name}' is not valid")
-        authors.append(Author(name, [str(a) for a in affs], orcid, email, bool(raw.get("corresponding"))))
-    if not authors:
-        reader.err(lines.get("authors", 1), "metadata-no-authors", "the manuscript lists no authors")
-
-    keywords = [str(k) for k in (data.get("keywords") or [])] if isinstance(data.get("keywords") or [], list) else []
-
-    license_id = _text(data.get("license")) or ""
-    license_ = LICENSES.get(license_id)
-    if license_ is None:
-        close = difflib.get_close_matches(license_id, sorted(LICENSES), n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'?" if close else "known SPDX ids: " + ", ".join(sorted(LICENSES))
-        reader.err(
-            lines.get("license", 1),
-            "metadata-license",
-            f"unknown licence id '{license_id}'" if license_id else "no licence given",
-            hint,
+        authors.append(
+            Author(
+                _text(raw["name"]) or "",
+                _listed(raw.get("affiliations", [])),
+                orcid.removeprefix("https://orcid.org/") if orcid else None,
+                _text(raw.get("email")),
+                bool(raw.get("corresponding", False)),
+            )
         )
-        license_ = LICENSES["CC-BY-4.0"]
-
-    copyright_raw = data.get("copyright") or {}
-    if not isinstance(copyright_raw, dict):
-        reader.err(lines.get("copyright"), "metadata-type", "'copyright' must have 'year' and 'holders'")
-        copyright_raw = {}
-    _unknown_fields(copyright_raw, "copyright", "copyright.", reader)
-    year = copyright_raw.get("year")
-    if not isinstance(year, int) or not 1900 <= year <= 2200:
-        reader.err(
-            lines.get("copyright.year", lines.get("copyright", 1)),
-            "metadata-copyright-year",
-            f"copyright year '{year}' is not a year",
-            "e.g. 'year: 2025'",
-        )
-        year = 1970
-    holders_raw = copyright_raw.get("holders", "authors")
-    if holders_raw == "authors":
-        holders = [a.name for a in authors]
-    elif isinstance(holders_raw, list):
-        holders = [str(h) for h in holders_raw]
-    else:
-        holders = [str(holders_raw)]
-
-    journal_raw = data.get("journal") or {}
-    if not isinstance(journal_raw, dict):
-        reader.err(lines.get("journal"), "metadata-type", "'journal' must be a mapping")
-        journal_raw = {}
-    _unknown_fields(journal_raw, "journal", "journal.", reader)
-    limits = journal_raw.get("limits") or {}
-    if isinstance(limits, dict):
-        _unknown_fields(limits, "journal.limits", "journal.limits.", reader)
-        for key, value in limits.items():
-            if not isinstance(value, int) or value < 0:
-                reader.err(lines.get(f"journal.limits.{key}"), "metadata-type", f"limit '{key}' must be a whole number")
-    else:
-        limits = {}
-    journal = JournalProfile(
-        _text(journal_raw.get("name")),
-        _text(journal_raw.get("csl")) or "apa",
-        {k: v for k, v in limits.items() if isinstance(v, int)},
-    )
-
-    sections = data.get("sections")
-    if not isinstance(sections, list) or not sections:
-        reader.err(
-            lines.get("sections", 1),
-            "metadata-no-sections",
-            "'sections' must list the section files in order",
-            "e.g. sections: [01-introduction.md]",
-        )
-        sections = []
-    bibliography = data.get("bibliography")
-    if bibliography is None:
-        bibliography = []
-    elif isinstance(bibliography, str):
-        bibliography = [bibliography]
-
-    date = _text(data.get("date"))
-    if date and not DATE.match(date):
-        reader.err(lines.get("date"), "metadata-date", f"date '{date}' is not YYYY-MM-DD")
-
-    declarations_raw = data.get("declarations") or {}
-    declarations: dict[str, str] = {}
-    if isinstance(declarations_raw, dict):
-        _unknown_fields(declarations_raw, "declarations", "declarations.", reader)
-        declarations = {k: str(v).strip() for k, v in declarations_raw.items() if _text(v)}
-
+    copyright_ = data["copyright"]
+    holders = copyright_.get("holders", "authors")
+    journal = data.get("journal", {})
+    title = _text(data["title"]) or ""
     return Metadata(
         path=path,
-        title=title or "",
+        title=title,
         short_title=_text(data.get("short_title")),
-        slug=_text(data.get("slug")) or slugify(title or ""),
+        slug=_text(data.get("slug")) or slugify(title),
         lang=_text(data.get("lang")) or "en",
         article_type=_text(data.get("article_type")),
         authors=authors,
-        affiliations=affiliations,
-        keywords=keywords,
-        license=license_,
-        copyright_year=year,
-        copyright_holders=holders,
-        journal=journal,
+        affiliations={str(k): str(v) for k, v in data.get("affiliations", {}).items()},
+        keywords=[str(k) for k in data.get("keywords", [])],
+        license=LICENSES[data["license"]],
+        copyright_year=int(copyright_["year"]),
+        copyright_holders=[a.name for a in authors] if holders == "authors" else _listed(holders),
+        journal=JournalProfile(
+            _text(journal.get("name")),
+            _text(journal.get("csl")) or "apa",
+            {k: int(v) for k, v in journal.get("limits", {}).items()},
+        ),
         abstract_file=_text(data.get("abstract")),
-        section_files=[str(s) for s in sections],
-        bibliography_files=[str(b) for b in bibliography],
-        date=date,
-        declarations=declarations,
+        section_files=[str(s) for s in data["sections"]],
+        bibliography_files=_listed(data["bibliography"]) if "bibliography" in data else [],
+        date=_text(data.get("date")),
+        declarations={k: str(v).strip() for k, v in data.get("declarations", {}).items()},
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         lines=lines,
     )
+
+
+def field_table() -> str:
+    """The README's table of the metadata fields, made from the schema's types and descriptions."""
+    required = SCHEMA["required"]
+    rows = [f"| `{name}` | {_meaning(node, name in required)} |" for name, node in SCHEMA["properties"].items()]
+    return "\n".join(["| field | meaning |", "|---|---|", *rows]) + "\n"
+
+
+def _meaning(node: dict[str, Any], required: bool, nested: bool = False) -> str:
+    words = "one of " + ", ".join(f"`{v}`" for v in node["enum"]) if "enum" in node else expected(node)
+    words += ", required" if required else ""
+    text = f"({words}): {node['description']}" if nested else f"{words}: {node['description']}"
+    fields = node.get("properties") or node.get("items", {}).get("properties")
+    if not fields:
+        return text
+    needed = node.get("required") or node.get("items", {}).get("required", [])
+    kinds = {expected(child) for child in fields.values()}
+    if len(kinds) == 1 and not needed:  # alike fields (the limits, the declarations): one type for all
+        listed = ", ".join(f"`{name}` ({child['description']})" for name, child in fields.items())
+        return f"{text}: {listed}, each {kinds.pop()}"
+    listed = "; ".join(f"`{name}` {_meaning(child, name in needed, nested=True)}" for name, child in fields.items())
+    return f"{text}. Fields: {listed}"

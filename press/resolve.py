@@ -59,7 +59,7 @@ def resolve(
     manuscript as soon as it is loaded (work that needs only the metadata starts there), and
     ``while_citeproc`` with the article before its citations are filled in, while citeproc runs.
     """
-    manuscript = load(root)
+    manuscript = load(root, kept)
     if loaded is not None:
         loaded(manuscript)
     parsed = parse(manuscript, prefetched=prefetched)

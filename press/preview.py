@@ -29,6 +29,8 @@ from .project import input_folders
 from .report import print_diagnostics
 
 EVENTS_PATH = "/__press/events"
+# Python's table may lack the web fonts' type; a browser is stricter with a font served as octets.
+mimetypes.add_type("font/woff2", ".woff2")
 KEEPALIVE_SECONDS = 15.0
 # The watcher yields once the files have been quiet for STEP_MS; DEBOUNCE_MS caps how long a burst is grouped.
 STEP_MS = 25

@@ -15,15 +15,22 @@ TEMP_PREFIX = ".press-tmp-"
 
 
 def clean_stale(out_dir: Path) -> None:
-    """Remove temporary files left behind by a killed run."""
+    """Remove temporary files left behind by a killed run, in the folder and its subfolders (assets)."""
     if out_dir.is_dir():
-        for stale in out_dir.glob(TEMP_PREFIX + "*"):
-            stale.unlink(missing_ok=True)
+        folders = [out_dir, *(p for p in out_dir.iterdir() if p.is_dir() and not p.is_symlink())]
+        for folder in folders:
+            for stale in folder.glob(TEMP_PREFIX + "*"):
+                stale.unlink(missing_ok=True)
 
 
 def stage(out_dir: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` to a temporary file in ``out_dir`` and return its path (not yet published)."""
-    fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{name}.", dir=out_dir)
+    """Write ``data`` to a temporary file beside ``out_dir/name`` and return its path (not yet published).
+
+    ``name`` may lie in a subfolder (``fonts/x.woff2``): the folder is made, the file is not yet there.
+    """
+    folder = (out_dir / name).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{Path(name).name}.", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -44,6 +44,8 @@ class OutputRecord:
     size: int
     inputs: dict[str, str]
     warnings: list[dict[str, Any]] = field(default_factory=list)  # diagnostics of the build that wrote it
+    # Files published beside it that it uses (the page's fonts and figures): name -> SHA-256.
+    assets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -244,6 +246,9 @@ def why_stale(
         return "output missing"
     if size != entry.size or sha256_file(output) != entry.sha256:
         return "output changed since it was built"
+    for name, digest in entry.assets.items():
+        if sha256_file(out_dir / name) != digest:
+            return f"{name} changed since it was built"
     for key, fingerprint in entry.inputs.items():
         if fingerprints[key] != fingerprint:
             return f"{describe(key)} changed"

@@ -22,9 +22,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-Writer = Callable[[], bytes]
-Timed = tuple[bytes, float]  # the bytes and the seconds it took
+Writer = Callable[[], Any]
+Timed = tuple[Any, float]  # what the writer returned and the seconds it took
 
 # While a PDF is laid out, the other formats in the order they take their turn.
 TURNS = ("docx", "html")

@@ -118,7 +118,7 @@ def previous_build(tmp_path: Path, minimal_build: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize(("case", "maker", "status", "file", "line"), CASES, ids=[c[0] for c in CASES])
@@ -133,7 +133,7 @@ def test_bad_input_fails_cleanly_and_keeps_the_previous_build(
     where = f"{project / file}:{line}:" if line else str(project / file)
     assert any(where in row and "error[" in row for row in result.stderr.splitlines()), result.stderr
     assert snapshot(previous_build) == before
-    assert not [p for p in previous_build.iterdir() if p.name.startswith(".press-tmp")]
+    assert not [p for p in previous_build.rglob(".press-tmp*")]
 
 
 def test_output_folder_that_is_a_file(tmp_path: Path):
@@ -260,12 +260,12 @@ def test_an_interrupted_build_leaves_the_previous_outputs(tmp_path: Path, previo
     assert "Traceback" not in stderr
     if how == signal.SIGINT:
         assert "interrupted" in stderr
-        assert not [p for p in previous_build.iterdir() if p.name.startswith(".press-tmp")]
-    assert {k: v for k, v in snapshot(previous_build).items() if not k.startswith(".press-tmp")} == before
+        assert not [p for p in previous_build.rglob(".press-tmp*")]
+    assert {k: v for k, v in snapshot(previous_build).items() if not Path(k).name.startswith(".press-tmp")} == before
     # The next run cleans whatever a killed run left and builds normally.
     result = run_cli("--root", str(project), "--out", str(previous_build))
     assert result.returncode == 0, result.stderr
-    assert not [p for p in previous_build.iterdir() if p.name.startswith(".press-tmp")]
+    assert not [p for p in previous_build.rglob(".press-tmp*")]
 
 
 def test_two_builds_into_one_folder_do_not_interleave(tmp_path: Path):
@@ -281,4 +281,4 @@ def test_two_builds_into_one_folder_do_not_interleave(tmp_path: Path):
 
     assert len(PdfReader(out / f"{SLUG}.pdf").pages) >= 1  # whole, readable outputs
     assert (out / f"{SLUG}.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
-    assert not [p for p in out.iterdir() if p.name.startswith(".press-tmp")]
+    assert not [p for p in out.rglob(".press-tmp*")]

@@ -81,6 +81,18 @@ def test_page_loads_with_no_console_errors(page):
     assert page.problems == []
 
 
+def test_the_page_is_set_in_the_pdf_faces_loaded_from_beside_it(page):
+    page.wait_for_load_state("load")
+    loaded = page.evaluate(
+        "async () => { await document.fonts.ready; return [...document.fonts]"
+        ".filter(f => f.status === 'loaded').map(f => `${f.family} ${f.weight} ${f.style}`) }"
+    )
+    assert {"Source Serif Pro 400 normal", "Source Sans Pro 700 normal"} <= set(loaded), loaded
+    body = page.evaluate("getComputedStyle(document.querySelector('.body p')).fontFamily")
+    assert body.startswith('"Source Serif Pro"')
+    assert page.problems == []
+
+
 def test_clicking_a_citation_brings_its_reference_into_view(page):
     from playwright.sync_api import expect
 

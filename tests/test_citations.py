@@ -45,12 +45,13 @@ def test_a_failed_build_leaves_the_previous_outputs_untouched(tmp_path: Path, mi
     project = copy_project(FIXTURES / "minimal", tmp_path / "project")
     out = tmp_path / "out"
     assert run_cli("--root", str(project), "--out", str(out)).returncode == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     intro = project / "manuscript" / "intro.md"
     intro.write_text(intro.read_text(encoding="utf-8") + "\nMore [@missing2024].\n", encoding="utf-8")
     result = run_cli("--root", str(project), "--out", str(out))
     assert result.returncode == 1 and "missing2024" in result.stderr
-    after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    after = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    after = {k: v for k, v in after.items() if not k.startswith(".")}
     assert after == {k: v for k, v in before.items() if not k.startswith(".")}
 
 
@@ -70,7 +71,7 @@ def test_single_formats_and_out_folder(tmp_path: Path):
     out = tmp_path / "elsewhere"
     result = run_cli("--root", str(FIXTURES / "minimal"), "html", "docx", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+    assert sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith(".")) == [
         "minimal-article.docx",
         "minimal-article.html",
     ]

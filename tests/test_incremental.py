@@ -152,12 +152,12 @@ def test_incremental_outputs_are_byte_identical_to_a_clean_build(project: Path, 
 def test_a_failed_build_keeps_the_outputs_and_the_record(project: Path):
     out = project / "build"
     record_bytes = (out / RECORD_NAME).read_bytes()
-    outputs = {p.name: p.read_bytes() for p in out.iterdir()}
+    outputs = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     append("manuscript/intro.md", "\nSee [@nobody1999missing].\n")(project)
     with pytest.raises(PressError):
         build(project, out)
     assert (out / RECORD_NAME).read_bytes() == record_bytes
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == outputs
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == outputs
 
 
 def test_a_no_op_build_runs_neither_pandoc_nor_weasyprint(project: Path):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,6 +224,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     from .formats import WriteOptions
     from .kept import Kept, read_kept, write_kept
     from .publish import clean_stale, discard, publish, stage
+    from .renditions import MEDIA_DIR, Media
     from .resolve import resolve
     from .schedule import WriteSchedule
     from .writers.shared import Shared, html_parts_for, rendering_ast
@@ -239,13 +240,16 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     html_parts = html_parts_for(kept)
     early: dict[str, Future] = {}
 
+    media: list[Media] = []
+
     def loaded(manuscript: Manuscript) -> None:  # work that needs only the metadata, beside the pandoc pass
         early["how to cite"] = run.pool.submit(
             lambda: how_to_cite_html(_front_matter_only(manuscript), kept["how-to-cite"])
         )
+        media.append(Media(manuscript, out_dir / MEDIA_DIR))  # figures kept by content between builds
 
     def render_ahead(unresolved: Any) -> None:  # the first rendering's parts, while citeproc runs
-        html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved))
+        html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media[0]))
 
     resolved = resolve(root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead)
     manuscript = resolved.manuscript
@@ -255,7 +259,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     options = build_options(formats, out_dir, slug, run.pdf_variant)
     targets = {fmt: out_dir / f"{slug}{FORMATS[fmt].extension}" for fmt in formats}
     downloads = {fmt: f"{slug}{FORMATS[fmt].extension}" for fmt in options["downloads"].split(",") if fmt}
-    shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts)
+    shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media[0])
     schedule = WriteSchedule()
 
     def render_pdf(job: Any) -> bytes:
@@ -307,7 +311,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     fingerprints.options = options
     fingerprints.pandoc()
     warnings = [d.as_dict() for d in resolved.diagnostics]
-    inputs = format_inputs(manuscript)
+    inputs = format_inputs(manuscript, [source.path for source in media[0].sources()])
     entries = {
         fmt: OutputRecord(
             fmt,
@@ -366,14 +370,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def format_inputs(manuscript: Manuscript) -> dict[str, list[str]]:
-    """Format -> every input key its output depends on (see press.record for the kinds of key)."""
+def format_inputs(manuscript: Manuscript, figures: Iterable[Path] = ()) -> dict[str, list[str]]:
+    """Format -> every input key its output depends on (see press.record for the kinds of key).
+
+    ``figures``: the figure files the document shows, wherever in the project they are.
+    """
     root = manuscript.root
     metadata = manuscript.metadata
     sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
     sources += [s.path for s in manuscript.sections]
-    sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root)]
-    common = [input_path_key(path, root) for path in sources]
+    sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root), *figures]
+    common = list(dict.fromkeys(input_path_key(path, root) for path in sources))
     if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
         common.append("listing:bib")
     templates = manuscript.templates

@@ -10,12 +10,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .fonts import web_font_files
 
-if TYPE_CHECKING:
-    from .writers.shared import Shared
+# The writers' shared document (press.writers.shared.Shared), not imported: the writers and the media
+# stage read this table, so it imports none of them.
+Shared = Any
 
 
 @dataclass(frozen=True)

@@ -303,31 +303,57 @@ class Rebuilder:
         return True
 
 
-def watched_paths(root: Path) -> list[Path]:
-    """The project's input folders that exist (press.project, as the build fingerprints them) and the
-    toolchain's templates in use."""
-    candidates = [*input_folders(root), *templates_for(root).dirs]
-    return [path for path in dict.fromkeys(p.resolve() for p in candidates) if path.is_dir()]
+def watched_paths(root: Path, out: Path) -> list[Path]:
+    """What a change in rebuilds: the project's input folders (press.project, as the build fingerprints
+    them), the templates in use, and any other folder of the project holding an input of the last
+    build (a figure kept in art/, say), as its record lists them."""
+    candidates = [*input_folders(root), *templates_for(root).dirs, *recorded_folders(root, out)]
+    found: list[Path] = []
+    for path in sorted(dict.fromkeys(p.resolve() for p in candidates), key=lambda p: len(p.parts)):
+        if path.is_dir() and not any(path.is_relative_to(folder) for folder in found):
+            found.append(path)
+    return found
 
 
-def watch_and_rebuild(paths: list[Path], out: Path, rebuild: Rebuilder, stop: threading.Event) -> None:
-    """Rebuild after each burst of saves; saves made during a build are grouped into the next one."""
+def recorded_folders(root: Path, out: Path) -> list[Path]:
+    """The folders of the files inside the project that the build record in ``out`` names as inputs."""
+    from .record import read_record
+
+    folders = set()
+    for entry in read_record(out).outputs.values():
+        for key in entry.inputs:
+            kind, _, name = key.partition(":")
+            if kind == "file" and not name.startswith("/"):  # a path inside the project
+                folders.add((root / name).parent)
+    return sorted(folders)
+
+
+def watch_and_rebuild(root: Path, out: Path, rebuild: Rebuilder, stop: threading.Event) -> None:
+    """Rebuild after each burst of saves; saves made during a build are grouped into the next one.
+
+    When a build brings in a folder not watched yet (a figure from a new place), watching starts over
+    with it.
+    """
     import watchfiles
 
     watch_filter = watchfiles.DefaultFilter(ignore_paths=[str(out.resolve())])
     try:
-        for changes in watchfiles.watch(
-            *paths,
-            watch_filter=watch_filter,
-            debounce=DEBOUNCE_MS,
-            step=STEP_MS,
-            stop_event=stop,
-            raise_interrupt=False,
-        ):
-            # Editors save through temporary files: name only the files that are still there.
-            names = sorted({display_path(Path(name)) for _change, name in changes if Path(name).is_file()})
-            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-            rebuild(f" ({shown} changed)" if names else "")
+        while not stop.is_set():
+            paths = watched_paths(root, out)
+            for changes in watchfiles.watch(
+                *paths,
+                watch_filter=watch_filter,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                stop_event=stop,
+                raise_interrupt=False,
+            ):
+                # Editors save through temporary files: name only the files that are still there.
+                names = sorted({display_path(Path(name)) for _change, name in changes if Path(name).is_file()})
+                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                rebuild(f" ({shown} changed)" if names else "")
+                if watched_paths(root, out) != paths:
+                    break
     except Exception as exc:  # noqa: BLE001 - say so rather than serve a page that silently stops following saves
         print(f"serve: stopped watching for changes: {type(exc).__name__}: {exc}; restart serve", file=sys.stderr)
 
@@ -364,9 +390,9 @@ def serve(root: Path, out: Path, host: str, port: int, open_browser: bool) -> in
     try:
         rebuild = Rebuilder(root, out, state)
         rebuild()
-        paths = watched_paths(root)
+        paths = watched_paths(root, out)
         watcher = threading.Thread(
-            target=watch_and_rebuild, args=(paths, out, rebuild, stop), name="press-watch", daemon=True
+            target=watch_and_rebuild, args=(root, out, rebuild, stop), name="press-watch", daemon=True
         )
         watcher.start()
         bound_host, bound_port = server.server_address[:2]

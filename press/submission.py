@@ -28,7 +28,7 @@ from .checks.declarations import DECLARATIONS
 from .context import build_context, meta_value
 from .document import Document
 from .fonts import font_dirs, font_face_css
-from .formats import WriteOptions
+from .formats import FORMATS, WriteOptions
 from .load import display_path
 from .model import Diagnostic, Manuscript
 from .publish import clean_stale, discard, publish, stage
@@ -89,11 +89,21 @@ def run(args: argparse.Namespace) -> int:
     print(f"submission bundle: {display_path(result.path)}  ({_size(result.size)}, {result.seconds:.1f} s)")
     width = max(len(f.name) for f in result.files)
     for file in result.files:
-        note = DESCRIPTIONS.get(file.name, "source file" if file.name.startswith(SOURCE_DIR + "/") else "")
+        note = DESCRIPTIONS.get(file.name) or describe(file.name)
         print(f"  {file.name:<{width}}  {_size(len(file.data)):>9}  {note}")
     if result.warnings:
         print(f"{len(result.warnings)} warning(s); the title page says 'Not provided' where a fact is missing")
     return 0
+
+
+def describe(name: str) -> str:
+    """What a file of the bundle that DESCRIPTIONS does not name is for."""
+    if name.startswith(SOURCE_DIR + "/"):
+        return "source file"
+    kind, _, number = name.partition(".")[0].partition("-")
+    if kind in ("figure", "image") and number.isdigit():
+        return f"{kind} {number}, as its own file (the JATS <graphic> names it)"
+    return ""
 
 
 def _size(size: int) -> str:
@@ -139,6 +149,7 @@ def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
         blinded_docx = pool.submit(docx.write, shared, blinded)
         title_docx = pool.submit(title_page_docx, shared, counts)
         xml = pool.submit(jats.write, shared, full)
+        figures = pool.submit(FORMATS["jats"].assets, shared, full)
         full_pdf, blinded_pdf, title_pdf = pdfs.result()
         files = [
             BundleFile("manuscript.pdf", full_pdf),
@@ -148,6 +159,7 @@ def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
             BundleFile("title-page.pdf", title_pdf),
             BundleFile("title-page.docx", title_docx.result()),
             BundleFile("manuscript.xml", xml.result()),
+            *(BundleFile(name, data) for name, data in figures.result().items()),
             BundleFile("references.bib", references_bib(document.manuscript)),
             *source_files(document),
         ]

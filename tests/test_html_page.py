@@ -11,6 +11,7 @@ from pathlib import Path
 import html5lib
 import pytest
 from conftest import AUTHORS, FIXTURES, LICENSE_URL, ROOT, copy_project, run_cli
+from PIL import Image
 
 SLUG = "ketamine-chronic-pain-review"
 MINIMAL_SLUG = "minimal-article"
@@ -40,13 +41,8 @@ def shipped(shipped_build: Path):
 def minimal_with_figure(tmp_path_factory) -> Path:
     """The minimal fixture (affiliations, ORCID, journal) plus a figure, built as HTML only."""
     project = copy_project(FIXTURES / "minimal", tmp_path_factory.mktemp("page") / "project")
-    # A 1×1 PNG: the figure needs a file, not a picture.
-    (project / "manuscript" / "plot.png").write_bytes(
-        bytes.fromhex(
-            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-        )
-    )
+    # A small PNG, made by Pillow: the build reads every figure, so it must be a whole image file.
+    Image.new("RGB", (40, 20), (20, 90, 160)).save(project / "manuscript" / "plot.png")
     with (project / "manuscript" / "results.md").open("a", encoding="utf-8") as results:
         results.write("\n![Pain scores by week.](plot.png){#fig:plot}\n")
     result = run_cli("html", "--root", str(project), "--out", str(project / "build"))

@@ -271,12 +271,13 @@ def test_an_edit_rebuilds_and_a_broken_citation_reports_its_key_file_and_line(se
     served.wait_for_line("unresolved citation 'smiht2020pain'", timeout=5)
 
 
-def test_a_changed_figure_under_figures_rebuilds(tmp_path: Path):
+@pytest.mark.parametrize("folder", ["figures", "art/plots"])
+def test_a_changed_figure_rebuilds_wherever_in_the_project_it_is(tmp_path: Path, folder: str):
     project = copy_project(FIXTURES / "minimal", tmp_path / "project")
-    (project / "figures").mkdir()
-    figure = project / "figures" / "dot.svg"
+    (project / folder).mkdir(parents=True)
+    figure = project / folder / "dot.svg"
     figure.write_text(svg_of_radius(1), encoding="utf-8")
-    edit(project / "manuscript" / "results.md", "# Results\n", "# Results\n\n![A dot.](../figures/dot.svg)\n")
+    edit(project / "manuscript" / "results.md", "# Results\n", f"# Results\n\n![A dot.](../{folder}/dot.svg)\n")
     server = ServeProcess(project, tmp_path / "out")
     try:
         stream = server.events()
@@ -288,12 +289,12 @@ def test_a_changed_figure_under_figures_rebuilds(tmp_path: Path):
         for radius in range(2, 12):
             figure.write_text(svg_of_radius(radius), encoding="utf-8")
             try:
-                server.wait_for_line("(figures/dot.svg changed)", timeout=3)
+                server.wait_for_line(f"({folder}/dot.svg changed)", timeout=3)
                 break
             except AssertionError:
                 continue
         else:
-            raise AssertionError("no rebuild after ten changes to figures/dot.svg:\n" + "\n".join(server.lines))
+            raise AssertionError(f"no rebuild after ten changes to {folder}/dot.svg:\n" + "\n".join(server.lines))
         stream = server.events()
         rebuilt = stream.next_build()
         stream.close()

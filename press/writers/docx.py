@@ -28,7 +28,8 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     templates = document.manuscript.templates
     front_html = render(templates, "docx-front.html", **shared.context(blinded=blinded))
     front = pandoc.html_to_ast(front_html)["blocks"]
-    body = document.ast["blocks"][2:]  # after the abstract div and its end marker
+    # After the abstract div and its end marker; each figure its PNG or JPEG rendition, which pandoc embeds.
+    body = shared.media.retarget({"blocks": document.ast["blocks"][2:]}, "docx")["blocks"]
     holders = "The authors" if blinded else ", ".join(metadata.copyright_holders)
     rights = f"Copyright © {metadata.copyright_year} {holders}. {metadata.license.name} ({metadata.license.url})"
     # Title and authors stay out of pandoc's metadata: pandoc would print its own title block over
@@ -43,7 +44,7 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     data = pandoc.ast_to(
         ast,
         "docx",
-        ["--reference-doc", str(templates / "reference.docx")],
+        ["--reference-doc", str(templates / "reference.docx"), "--resource-path", str(shared.media.cache.folder)],
         env={"SOURCE_DATE_EPOCH": epoch},
         sandbox=False,
     )

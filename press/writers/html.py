@@ -1,4 +1,4 @@
-"""The article page: HTML5 with its CSS and script inlined, and its fonts published beside it."""
+"""The article page: HTML5 with its CSS and script inlined, its fonts and figures published beside it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,6 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
 
 
 def assets(shared: Shared, options: WriteOptions) -> dict[str, bytes]:
-    """The page's fonts (and their licences), published beside it."""
+    """The page's fonts (and their licences) and its figures' renditions, published beside it."""
     templates = shared.document.manuscript.templates
-    return {name: (templates / name).read_bytes() for name in web_font_files()}
+    return {name: (templates / name).read_bytes() for name in web_font_files()} | shared.media.published()

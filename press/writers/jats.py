@@ -8,6 +8,7 @@ the formatted APA strings.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from .. import pandoc
@@ -123,12 +124,55 @@ def body_blocks(document: Document) -> list[dict]:
 
 
 def write(shared: Shared, options: WriteOptions) -> bytes:
-    """A standalone JATS article: article-meta, body, and <ref-list> of <element-citation>s."""
+    """A standalone JATS article: article-meta, body, and <ref-list> of <element-citation>s.
+
+    Each <graphic> names its figure's file in the submission bundle (``assets``).
+    """
     document = shared.document
     blinded = options.blinded
+    body, _files = shared.media.bundled({"blocks": body_blocks(document)})
     ast = {
         "pandoc-api-version": document.ast["pandoc-api-version"],
         "meta": front_matter(document, blinded),
-        "blocks": body_blocks(document),
+        "blocks": body["blocks"],
     }
-    return pandoc.ast_to(ast, WRITER, ["-s"])
+    return labelled(pandoc.ast_to(ast, WRITER, ["-s"]))
+
+
+def assets(shared: Shared, options: WriteOptions) -> dict[str, bytes]:
+    """The figure files the article's <graphic>s name, each its own upload: figure-1.png, ..."""
+    return shared.media.bundled({"blocks": body_blocks(shared.document)})[1]
+
+
+LABEL = re.compile(r"^(Figure|Table) \d+\.$")
+
+
+def labelled(xml: bytes) -> bytes:
+    """Each <fig> and <table-wrap> with its number in a <label>, as JATS has it, not in its caption.
+
+    press.document puts "Figure N." in bold at the start of each caption, which pandoc's JATS writer
+    keeps there; the article is unchanged when it has neither.
+    """
+    if b"<fig" not in xml and b"<table-wrap" not in xml:
+        return xml
+    from lxml import etree
+
+    tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False))
+    for element in tree.iter("fig", "table-wrap"):
+        caption = element.find("caption")
+        first = caption.find("p") if caption is not None else None
+        bold = first[0] if first is not None and len(first) else None
+        if bold is None or bold.tag != "bold" or (first.text or "").strip() or not LABEL.match(bold.text or ""):
+            continue
+        label = etree.Element("label")
+        label.text = bold.text.rstrip(".")
+        label.tail = element.text  # the indentation before the caption, now before the label too
+        caption.addprevious(label)
+        first.text = (bold.tail or "").lstrip()
+        first.remove(bold)
+    return (
+        etree.tostring(
+            tree.getroottree(), xml_declaration=True, encoding="utf-8", doctype=tree.getroottree().docinfo.doctype
+        )
+        + b"\n"
+    )

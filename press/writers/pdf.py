@@ -17,13 +17,16 @@ if TYPE_CHECKING:  # the PDF worker process (press.build) imports this module fo
     from .shared import Shared
 
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
+MEDIA_SCHEME = "media"  # a figure's rendition, by name (url_fetcher_for)
 
 
-def url_fetcher_for(allowed: list[Path]):
+def url_fetcher_for(allowed: list[Path], media_dir: Path | None = None):
     """A WeasyPrint fetcher that serves local files inside ``allowed`` folders only.
 
     Anything else (other files, http(s), ftp) is refused and recorded, so the build can report it:
-    rendering never reads outside the project and never touches the network.
+    rendering never reads outside the project and never touches the network. ``media:NAME`` is the
+    figure rendition NAME in ``media_dir`` (press.renditions): WeasyPrint names an image in the PDF
+    after its URL, which must not depend on where the project or its output folder is.
     """
     from urllib.parse import unquote, urlparse
 
@@ -38,6 +41,10 @@ def url_fetcher_for(allowed: list[Path]):
             parsed = urlparse(url)
             if parsed.scheme == "data":
                 return super().fetch(url, headers)
+            if parsed.scheme == MEDIA_SCHEME and media_dir is not None:
+                path = media_dir / Path(unquote(parsed.path)).name
+                if path.is_file():
+                    return super().fetch(path.as_uri(), headers)
             if parsed.scheme == "file":
                 path = Path(unquote(parsed.path)).resolve()
                 if any(path.is_relative_to(root) for root in roots):
@@ -101,6 +108,7 @@ class PdfJob:
     variant: str | None
     identifier: bytes
     xmp: bytes
+    media_dir: Path | None = None  # where the figures' renditions are (media:NAME URLs)
 
 
 def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
@@ -115,6 +123,7 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
         html=print_html(shared, blinded),
         base_url=(manuscript.root / "manuscript").as_uri() + "/",
         allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
+        media_dir=shared.media.cache.folder,
         shown_dir=display_path(manuscript.root / "manuscript"),
         variant=variant,
         identifier=identifier.encode(),
@@ -217,7 +226,7 @@ def render_job(job: PdfJob) -> bytes:
     from weasyprint import HTML
 
     deflate_at_default_level()
-    fetcher = url_fetcher_for(job.allowed)
+    fetcher = url_fetcher_for(job.allowed, job.media_dir)
     variant = job.variant
     try:
         document = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render(

@@ -13,6 +13,7 @@ from ..citeproc import REFS_ID
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
 from ..kept import Kept
+from ..renditions import Media
 from .html_parts import HtmlParts
 
 
@@ -102,8 +103,14 @@ def html_parts_for(kept: Kept) -> dict[str, HtmlParts]:
     return {kind: HtmlParts(kept[f"html-{kind}"]) for kind in RENDERINGS}
 
 
-def rendering_ast(kind: str, ast: pandoc.Ast) -> pandoc.Ast:
-    """The document as the ``kind`` rendering shows it (see Shared)."""
+# The format whose figure renditions each rendering shows: the page's, and the PDF's (the print HTML).
+RENDITION_FORMAT = {"web": "html", "print": "pdf"}
+
+
+def rendering_ast(kind: str, ast: pandoc.Ast, media: Media | None = None) -> pandoc.Ast:
+    """The document as the ``kind`` rendering shows it (see Shared), its figures ``media``'s renditions."""
+    if media is not None:
+        ast = media.retarget(ast, RENDITION_FORMAT[kind])
     return add_backlinks_and_wrap_tables(ast) if kind == "web" else ast
 
 
@@ -124,8 +131,11 @@ class Shared:
         renderings: tuple[str, ...] = ("print", "web"),
         kept: Kept | None = None,
         html_parts: dict[str, HtmlParts] | None = None,
+        media: Media | None = None,
     ):
         self.document = document
+        # The figures' renditions: kept in the build's output folder, else made in a scratch folder.
+        self.media = media if media is not None else Media(document.manuscript)
         # Given by a build that started rendering before citeproc was done (html_parts_for).
         self._html_parts = html_parts or html_parts_for(kept if kept is not None else Kept())
         self._lock = threading.Lock()
@@ -135,7 +145,7 @@ class Shared:
         self._cite: Future = how_to_cite or pool.submit(how_to_cite_html, document)
 
     def _render_fragments(self, kind: str) -> tuple[str, str]:
-        return split_fragments(self._html_parts[kind].render(rendering_ast(kind, self.document.ast)))
+        return split_fragments(self._html_parts[kind].render(rendering_ast(kind, self.document.ast, self.media)))
 
     def fragments(self, kind: str) -> tuple[str, str]:
         """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print``."""

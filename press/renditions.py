@@ -1,0 +1,206 @@
+"""The media stage: each figure of the document resolved once into the rendition each format shows.
+
+A figure's file is read once; its renditions (press.media: a PDF figure as SVG for the page and the
+PDF and as PNG for Word, a TIFF as PNG, every file without its metadata) are kept by content in the
+output folder's ``.press-media/``, so an unchanged figure converts nothing on the next build.
+Writers never read or convert a figure themselves: they ask for the document with its images
+pointing at their format's renditions (``retarget``), and the page's renditions are published
+beside it under ``figures/`` (``published``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote, unquote
+
+from . import media
+from .ast import elements
+from .formats import FORMATS
+from .model import Manuscript, PressError, display_path, error
+
+MEDIA_DIR = ".press-media"
+PUBLISHED_DIR = "figures"  # beside the HTML page
+BUNDLE_SUFFIX = {"png": "png", "jpeg": "jpg", "svg": "svg", "pdf": "pdf", "tiff": "tif"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A figure's file as the Markdown names it."""
+
+    target: str  # as written, relative to manuscript/
+    path: Path
+    kind: str
+    data: bytes
+    info: media.ImageInfo
+
+    @property
+    def shown(self) -> str:
+        return display_path(self.path)
+
+
+class Media:
+    """The document's figures and their renditions, each converted at most once (and kept)."""
+
+    def __init__(self, manuscript: Manuscript, folder: Path | None = None):
+        self.root = manuscript.root.resolve()
+        self.base = self.root / "manuscript"
+        self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
+        self.cache = media.RenditionCache(Path(folder if folder is not None else self._scratch.name).resolve())
+        self._sources: dict[str, Source | None] = {}
+        self._renditions: dict[tuple[str, str], Path] = {}
+        self._published: dict[str, Path] = {}  # name beside the page -> rendition file
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def source(self, target: str) -> Source | None:
+        """The figure file ``target`` names, or None when it is no file of the project (the checks said so)."""
+        with self._lock:
+            if target not in self._sources:
+                self._sources[target] = self._read(target)
+            return self._sources[target]
+
+    def _read(self, target: str) -> Source | None:
+        if not target or "://" in target or target.startswith(("data:", "#", "mailto:", "/")):
+            return None
+        path = (self.base / unquote(target)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return None
+        data = path.read_bytes()
+        kind = media.sniff(data, path.name)
+        if kind not in media.SUPPORTED_KINDS:
+            return None
+        try:
+            return Source(target, path, kind, data, media.inspect(data, kind))
+        except media.MediaError:
+            return None
+
+    def sources(self) -> list[Source]:
+        """Every figure file asked for so far, in the order first asked."""
+        with self._lock:
+            return [source for source in self._sources.values() if source is not None]
+
+    def rendition(self, source: Source, fmt: str) -> Path:
+        """The file of ``source``'s rendition for ``fmt``, converted now unless it is kept."""
+        kind = media.renditions_for(source.kind, FORMATS[fmt].renditions)
+        with self._lock:
+            known = self._renditions.get((source.target, kind))
+            if known is not None:
+                return known
+            try:
+                path = self.cache.path(source.data, source.kind, kind)
+            except media.MediaError as exc:
+                hint = f"install it: apt-get install {exc.package}" if isinstance(exc, media.MissingTool) else None
+                raise PressError(
+                    [
+                        error(
+                            source.shown,
+                            None,
+                            "figure-conversion",
+                            f"cannot make the {kind.upper()} of it: {exc}",
+                            hint,
+                        )
+                    ]
+                ) from None
+            self._renditions[(source.target, kind)] = path
+            return path
+
+    def retarget(self, ast: dict[str, Any], fmt: str) -> dict[str, Any]:
+        """``ast`` with every figure pointing at its rendition for ``fmt``; ``ast`` itself when it has none.
+
+        A copy where it changes: the document is shared by every rendering.
+        """
+        if not any(e["t"] == "Image" and self.source(e["c"][2][0]) for e in elements(ast["blocks"])):
+            return ast
+        copy = json.loads(json.dumps(ast))
+        for element in elements(copy["blocks"]):
+            if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
+                element["c"][0], element["c"][2][0] = self._image(source, element["c"][0], fmt)
+        return copy
+
+    def _image(self, source: Source, attr: list, fmt: str) -> tuple[list, str]:
+        """The image's attributes and target in ``fmt``."""
+        ident, classes, pairs = attr
+        given = dict(pairs)
+        rendition = self.rendition(source, fmt)
+        if fmt == "html":
+            name = PurePosixPath(PUBLISHED_DIR, f"{Path(source.target).stem}-{rendition.stem[:12]}{rendition.suffix}")
+            with self._lock:
+                self._published[str(name)] = rendition
+            width, height = self._pixels(source, rendition)
+            style = "; ".join(
+                filter(None, [given.pop("style", ""), f"width: {given.pop('width')}" if "width" in given else ""])
+            )
+            given.pop("height", None)
+            pairs = [
+                *given.items(),
+                *([("style", style)] if style else []),
+                ("width", str(width)),
+                ("height", str(height)),
+                ("loading", "lazy"),
+            ]
+            return [ident, classes, pairs], quote(str(name))
+        if fmt == "docx":  # pandoc embeds the file; at the text width unless asked otherwise, as in the PDF
+            given.setdefault("width", "100%")
+            # By name, found on pandoc's --resource-path (the cache folder): pandoc writes the name into
+            # the DOCX, where a path would tell where the build ran (and whose folder it was).
+            return [ident, classes, list(given.items())], rendition.name
+        # The PDF: WeasyPrint loads it by a name that is the same wherever the project is (url_fetcher_for).
+        return [ident, classes, list(given.items())], f"media:{quote(rendition.name)}"
+
+    @staticmethod
+    def _pixels(source: Source, rendition: Path) -> tuple[int, int]:
+        """Width and height attributes for the page: its intrinsic size, so the page never shifts as it loads."""
+        info = source.info
+        if info.unit == "pt":  # a PDF page: CSS px are 1/96 in
+            return round(info.width * 96 / 72), round(info.height * 96 / 72)
+        return round(info.width), round(info.height)
+
+    def bundled(self, ast: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """``ast`` with each figure pointing at its own file in the submission bundle, and those files.
+
+        Submission systems take figures as separate uploads: ``figure-1.<ext>``, ``figure-2.<ext>``, ...
+        in the order the figures stand (an image outside a figure is ``image-N``; one file shown twice
+        is one file). Each is the author's own kind, without its metadata where a cleaner exists
+        (PNG, JPEG, SVG); PDF and TIFF figures go as they are.
+        """
+        if not any(e["t"] == "Image" and self.source(e["c"][2][0]) for e in elements(ast["blocks"])):
+            return ast, {}
+        copy = json.loads(json.dumps(ast))
+        in_figures = {
+            id(image)
+            for figure in elements(copy["blocks"])
+            if figure["t"] == "Figure"
+            for image in elements(figure["c"][2])
+            if image["t"] == "Image"
+        }
+        names: dict[str, str] = {}
+        files: dict[str, bytes] = {}
+        counts = {"figure": 0, "image": 0}
+        for element in elements(copy["blocks"]):
+            if element["t"] != "Image" or (source := self.source(element["c"][2][0])) is None:
+                continue
+            if source.target not in names:
+                stem = "figure" if id(element) in in_figures else "image"
+                counts[stem] += 1
+                names[source.target] = f"{stem}-{counts[stem]}.{BUNDLE_SUFFIX[source.kind]}"
+                files[names[source.target]] = self._as_submitted(source)
+            element["c"][2][0] = names[source.target]
+        return copy, files
+
+    def _as_submitted(self, source: Source) -> bytes:
+        if (source.kind, source.kind) in media.CONVERSIONS:
+            return self.cache.get(source.data, source.kind, source.kind)
+        return source.data
+
+    def published(self) -> dict[str, bytes]:
+        """The page's renditions, by their name beside it (``figures/...``)."""
+        with self._lock:
+            return {name: path.read_bytes() for name, path in sorted(self._published.items())}

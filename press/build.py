@@ -29,6 +29,7 @@ from .record import (
     describe_key,
     input_path_key,
     read_record,
+    sha256_file,
     why_stale,
     write_record,
 )
@@ -249,10 +250,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         media.append(Media(manuscript, out_dir / MEDIA_DIR))  # figures kept by content between builds
 
     def render_ahead(unresolved: Any) -> None:  # the first rendering's parts, while citeproc runs
+        media[0].prefetch(unresolved, todo, run.pool)  # the figures' renditions, beside the rest
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media[0]))
 
     resolved = resolve(root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead)
     manuscript = resolved.manuscript
+    media[0].prefetch(resolved.document.ast, todo, run.pool)  # a no-op for those asked for while citeproc ran
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
     slug = manuscript.metadata.slug
@@ -298,7 +301,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
             written[fmt] = data, assets
             staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
             for name, content in assets.items():
-                staged[out_dir / name] = stage(out_dir, name, content)
+                if sha256_file(out_dir / name) != _sha256(content):  # one already in place is left as it is
+                    staged[out_dir / name] = stage(out_dir, name, content)
             result.outputs.append(Output(fmt, targets[fmt], seconds, len(data), reason=stale[fmt]))
         publish(staged)
     except BaseException:

@@ -335,6 +335,38 @@ def inspect(data: bytes, kind: str) -> ImageInfo:
     raise ValueError(f"cannot inspect a figure of kind {kind!r}")
 
 
+@dataclass(frozen=True)
+class FigureFile:
+    """A figure file as read: its bytes and kind, and its size or why it cannot be read."""
+
+    data: bytes
+    kind: str
+    info: ImageInfo | None  # None for an unsupported kind, or when ``problem`` says why not
+    problem: MediaError | None = None
+
+
+def read_figure(path: Path) -> FigureFile:
+    """``path`` read, sniffed and inspected, once per process while the file stays as it was.
+
+    The checks and the media stage both need this of every figure, in every build of a warm process
+    (serve); a changed file (another size or modification time) is read again.
+    """
+    stat = path.stat()
+    return _read_figure(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_figure(path: str, _size: int, _mtime: int) -> FigureFile:
+    data = Path(path).read_bytes()
+    kind = sniff(data, Path(path).name)
+    if kind not in SUPPORTED_KINDS:
+        return FigureFile(data, kind, None)
+    try:
+        return FigureFile(data, kind, inspect(data, kind))
+    except MediaError as problem:
+        return FigureFile(data, kind, None, problem)
+
+
 def _open_raster(data: bytes, kind: str):
     from PIL import Image
 

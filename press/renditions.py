@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -52,7 +53,7 @@ class Media:
         self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
         self.cache = media.RenditionCache(Path(folder if folder is not None else self._scratch.name).resolve())
         self._sources: dict[str, Source | None] = {}
-        self._renditions: dict[tuple[str, str], Path] = {}
+        self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
         self._lock = threading.RLock()
 
@@ -73,14 +74,10 @@ class Media:
         path = (self.base / unquote(target)).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():
             return None
-        data = path.read_bytes()
-        kind = media.sniff(data, path.name)
-        if kind not in media.SUPPORTED_KINDS:
-            return None
-        try:
-            return Source(target, path, kind, data, media.inspect(data, kind))
-        except media.MediaError:
-            return None
+        figure = media.read_figure(path)
+        if figure.info is None:
+            return None  # not a figure any format shows: the checks have said so
+        return Source(target, path, figure.kind, figure.data, figure.info)
 
     def sources(self) -> list[Source]:
         """Every figure file asked for so far, in the order first asked."""
@@ -88,29 +85,38 @@ class Media:
             return [source for source in self._sources.values() if source is not None]
 
     def rendition(self, source: Source, fmt: str) -> Path:
-        """The file of ``source``'s rendition for ``fmt``, converted now unless it is kept."""
+        """The file of ``source``'s rendition for ``fmt``, made now (once, whoever asks first) unless kept."""
         kind = media.renditions_for(source.kind, FORMATS[fmt].renditions)
         with self._lock:
-            known = self._renditions.get((source.target, kind))
-            if known is not None:
-                return known
+            future = self._renditions.get((source.target, kind))
+            mine = future is None
+            if mine:
+                future = self._renditions[(source.target, kind)] = Future()
+        if mine:
             try:
-                path = self.cache.path(source.data, source.kind, kind)
-            except media.MediaError as exc:
-                hint = f"install it: apt-get install {exc.package}" if isinstance(exc, media.MissingTool) else None
-                raise PressError(
-                    [
-                        error(
-                            source.shown,
-                            None,
-                            "figure-conversion",
-                            f"cannot make the {kind.upper()} of it: {exc}",
-                            hint,
-                        )
-                    ]
-                ) from None
-            self._renditions[(source.target, kind)] = path
-            return path
+                future.set_result(self._make(source, kind))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    def _make(self, source: Source, kind: str) -> Path:
+        try:
+            return self.cache.path(source.data, source.kind, kind)
+        except media.MediaError as exc:
+            hint = f"install it: apt-get install {exc.package}" if isinstance(exc, media.MissingTool) else None
+            message = f"cannot make the {kind.upper()} of it: {exc}"
+            raise PressError([error(source.shown, None, "figure-conversion", message, hint)]) from None
+
+    def prefetch(self, ast: dict[str, Any], formats: list[str], pool: Executor) -> None:
+        """Start making the renditions ``formats`` will ask for, in ``pool``, beside the rest of the build."""
+        for element in elements(ast["blocks"]):
+            if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
+                for fmt in formats:
+                    kind = media.renditions_for(source.kind, FORMATS[fmt].renditions)
+                    with self._lock:
+                        asked = (source.target, kind) in self._renditions
+                    if not asked:
+                        pool.submit(self.rendition, source, fmt)
 
     def retarget(self, ast: dict[str, Any], fmt: str) -> dict[str, Any]:
         """``ast`` with every figure pointing at its rendition for ``fmt``; ``ast`` itself when it has none.

@@ -263,3 +263,44 @@ def test_two_clean_builds_give_the_same_bytes_figures_included(project: Path, ou
     for path in [*out.glob(f"{SLUG}.*"), *(out / "figures").iterdir()]:
         if path.is_file():
             assert (again / path.relative_to(out)).read_bytes() == path.read_bytes(), path.name
+
+
+# ---- interrupted and concurrent builds ----
+
+
+def test_a_killed_build_leaves_the_previous_outputs_and_figures_as_they_were(tmp_path: Path):
+    from test_bad_inputs import _start_build, _wait_for_pdf_work, snapshot
+
+    project = figure_project(tmp_path / "project")
+    out = tmp_path / "out"
+    assert run_cli("--root", str(project), "--out", str(out)).returncode == 0
+    before = {k: v for k, v in snapshot(out).items() if not k.startswith(".press-media/")}
+    Image.new("RGB", (2100, 1050), (10, 10, 10)).save(project / "figures" / "png.png", dpi=(300, 300))
+    intro = project / "manuscript" / "intro.md"
+    paragraph = "Chronic pain is very common and the trials of ketamine are small [@smith2020pain]. " * 12
+    intro.write_text(intro.read_text(encoding="utf-8") + ("\n\n" + paragraph) * 150, encoding="utf-8")
+    process = _start_build(project, out)
+    _wait_for_pdf_work(process, out)
+    assert process.poll() is None, "the build ended before it could be killed"
+    process.kill()
+    process.communicate(timeout=60)
+    after = snapshot(out)
+    kept = {k: v for k, v in after.items() if not k.startswith(".press-media/") and ".press-tmp" not in k}
+    assert kept == before
+    result = run_cli("--root", str(project), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert not list(out.rglob(".press-tmp*"))
+
+
+def test_two_builds_of_a_manuscript_with_figures_into_one_folder_do_not_interleave(tmp_path: Path):
+    from test_bad_inputs import _start_build
+
+    project = figure_project(tmp_path / "project")
+    out = tmp_path / "out"
+    first, second = _start_build(project, out), _start_build(project, out)
+    errors = [process.communicate(timeout=120)[1] for process in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, errors
+    assert "another build is writing to" in "".join(errors)
+    page = html.parse(str(out / f"{SLUG}.html")).getroot()
+    assert all((out / image.get("src")).is_file() for image in page.findall(".//img"))
+    assert len(PdfReader(out / f"{SLUG}.pdf").pages) >= 1

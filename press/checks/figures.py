@@ -182,21 +182,21 @@ def _file_diagnostics(place: Located, path: Path) -> list[Diagnostic]:
                 column=column,
             )
         )
-    data = path.read_bytes()
-    kind = media.sniff(data, path.name)
+    figure = media.read_figure(path)
+    kind, info = figure.kind, figure.info
     if kind not in media.SUPPORTED_KINDS:
         what = "not an image any output can show" if kind == "unknown" else f"{kind.upper()}, which no output can show"
         hint = media.UNSUPPORTED_HINTS.get(kind, "use PNG, JPEG, TIFF, SVG or PDF")
         found.append(error(shown, line, "image-unsupported", f"figure '{target}' is {what}", hint, column=column))
         return found
-    try:
-        info = media.inspect(data, kind)
-    except media.MissingTool as exc:
-        return [*found, _tool_missing(place, kind, exc.tool, exc.package)]
-    except media.MediaError as exc:
+    if isinstance(figure.problem, media.MissingTool):
+        return [*found, _tool_missing(place, kind, figure.problem.tool, figure.problem.package)]
+    if figure.problem is not None:
         return [
             *found,
-            error(shown, line, "image-unreadable", f"figure '{target}' cannot be read: {exc}", column=column),
+            error(
+                shown, line, "image-unreadable", f"figure '{target}' cannot be read: {figure.problem}", column=column
+            ),
         ]
     if kind in ("png", "jpeg", "tiff"):
         found += _resolution(place, info)

@@ -38,7 +38,6 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 
 __all__ = [
@@ -1046,6 +1045,13 @@ class Conversion:
     function: Callable[..., bytes]
     versions: Callable[[], str]
     uses_dpi: bool = False
+
+
+def _dist_version(name: str) -> str:
+    # Imported when a key is made, not with this module: importlib.metadata's import costs every build.
+    from importlib.metadata import version
+
+    return version(name)
 
 
 def _pillow_version() -> str:

@@ -10,19 +10,22 @@ beside it under ``figures/`` (``published``).
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 import threading
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from . import media
 from .ast import elements
 from .formats import FORMATS
 from .model import Manuscript, PressError, display_path, error
+
+if TYPE_CHECKING:  # imported when a document has figures: press.media's import costs every build
+    from . import media
 
 MEDIA_DIR = ".press-media"
 PUBLISHED_DIR = "figures"  # beside the HTML page
@@ -51,11 +54,17 @@ class Media:
         self.root = manuscript.root.resolve()
         self.base = self.root / "manuscript"
         self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
-        self.cache = media.RenditionCache(Path(folder if folder is not None else self._scratch.name).resolve())
+        self.folder = Path(folder if folder is not None else self._scratch.name).resolve()  # the renditions
         self._sources: dict[str, Source | None] = {}
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
         self._lock = threading.RLock()
+
+    @functools.cached_property
+    def cache(self) -> media.RenditionCache:
+        from . import media
+
+        return media.RenditionCache(self.folder)
 
     def close(self) -> None:
         if self._scratch is not None:
@@ -69,6 +78,8 @@ class Media:
             return self._sources[target]
 
     def _read(self, target: str) -> Source | None:
+        from . import media
+
         if not target or "://" in target or target.startswith(("data:", "#", "mailto:", "/")):
             return None
         path = (self.base / unquote(target)).resolve()
@@ -86,6 +97,8 @@ class Media:
 
     def rendition(self, source: Source, fmt: str) -> Path:
         """The file of ``source``'s rendition for ``fmt``, made now (once, whoever asks first) unless kept."""
+        from . import media
+
         kind = media.renditions_for(source.kind, FORMATS[fmt].renditions)
         with self._lock:
             future = self._renditions.get((source.target, kind))
@@ -100,6 +113,8 @@ class Media:
         return future.result()
 
     def _make(self, source: Source, kind: str) -> Path:
+        from . import media
+
         try:
             return self.cache.path(source.data, source.kind, kind)
         except media.MediaError as exc:
@@ -109,6 +124,8 @@ class Media:
 
     def prefetch(self, ast: dict[str, Any], formats: list[str], pool: Executor) -> None:
         """Start making the renditions ``formats`` will ask for, in ``pool``, beside the rest of the build."""
+        from . import media
+
         for element in elements(ast["blocks"]):
             if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
                 for fmt in formats:
@@ -202,6 +219,8 @@ class Media:
         return copy, files
 
     def _as_submitted(self, source: Source) -> bytes:
+        from . import media
+
         if (source.kind, source.kind) in media.CONVERSIONS:
             return self.cache.get(source.data, source.kind, source.kind)
         return source.data

@@ -44,7 +44,7 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     data = pandoc.ast_to(
         ast,
         "docx",
-        ["--reference-doc", str(templates / "reference.docx"), "--resource-path", str(shared.media.cache.folder)],
+        ["--reference-doc", str(templates / "reference.docx"), "--resource-path", str(shared.media.folder)],
         env={"SOURCE_DATE_EPOCH": epoch},
         sandbox=False,
     )

@@ -123,7 +123,7 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
         html=print_html(shared, blinded),
         base_url=(manuscript.root / "manuscript").as_uri() + "/",
         allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
-        media_dir=shared.media.cache.folder,
+        media_dir=shared.media.folder,
         shown_dir=display_path(manuscript.root / "manuscript"),
         variant=variant,
         identifier=identifier.encode(),

@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # the pipeline's modules are imported only when something is 
 
     from .document import Document
     from .model import Manuscript
+    from .renditions import Media
+    from .resolve import Resolved
+    from .writers.shared import Shared
 
 JINJA_SUFFIXES = (".html", ".xml", ".htm")
 
@@ -222,47 +225,58 @@ class Rebuild:
 def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, OutputRecord]]:
     """Resolve once, then write the stale formats (press.schedule says when), publish and fingerprint them."""
     from .context import how_to_cite_html
-    from .formats import WriteOptions
     from .kept import Kept, read_kept, write_kept
-    from .publish import clean_stale, discard, publish, stage
+    from .publish import clean_stale
     from .renditions import MEDIA_DIR, Media
     from .resolve import resolve
-    from .schedule import WriteSchedule
     from .writers.shared import Shared, html_parts_for, rendering_ast
 
-    root, out_dir, formats, stale = run.root, run.out_dir, run.formats, run.stale
+    root, out_dir = run.root, run.out_dir
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
     run.fingerprints.prime(input_folders(root))
     kept = Kept() if run.force else read_kept(out_dir)  # work an earlier build kept (press.kept)
-    todo = [fmt for fmt in formats if fmt in stale]
+    todo = [fmt for fmt in run.formats if fmt in run.stale]
     # Only the PDF's rendering starts early; the others are rendered when their writer asks.
     renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(FORMATS[fmt].rendering for fmt in todo))
     html_parts = html_parts_for(kept)
+    media = Media(root, out_dir / MEDIA_DIR)  # the figures' renditions, kept by content between builds
     early: dict[str, Future] = {}
-
-    media: list[Media] = []
 
     def loaded(manuscript: Manuscript) -> None:  # work that needs only the metadata, beside the pandoc pass
         early["how to cite"] = run.pool.submit(
             lambda: how_to_cite_html(_front_matter_only(manuscript), kept["how-to-cite"])
         )
-        media.append(Media(manuscript, out_dir / MEDIA_DIR))  # figures kept by content between builds
 
-    def render_ahead(unresolved: Any) -> None:  # the first rendering's parts, while citeproc runs
-        media[0].prefetch(unresolved, todo, run.pool)  # the figures' renditions, beside the rest
-        html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media[0]))
+    def render_ahead(unresolved: Any) -> None:  # while citeproc runs: the figures, the first rendering's parts
+        media.prefetch(unresolved, todo, run.pool)
+        html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
     resolved = resolve(root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead)
-    manuscript = resolved.manuscript
-    media[0].prefetch(resolved.document.ast, todo, run.pool)  # a no-op for those asked for while citeproc ran
+    media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
-    slug = manuscript.metadata.slug
-    options = build_options(formats, out_dir, slug, run.pdf_variant)
-    targets = {fmt: out_dir / f"{slug}{FORMATS[fmt].extension}" for fmt in formats}
+    slug = resolved.manuscript.metadata.slug
+    shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media)
+    options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
+    written = _write_stale(run, todo, resolved, shared, slug, options)
+    result = _publish(run, slug, written, resolved.diagnostics)
+    if kept.changed:
+        write_kept(out_dir, kept)
+    return result, _record_entries(run, resolved, slug, written, media, options)
+
+
+Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
+
+
+def _write_stale(
+    run: Rebuild, todo: list[str], resolved: Resolved, shared: Shared, slug: str, options: dict[str, str]
+) -> Written:
+    """Each stale format's bytes and the files published beside it, in the order press.schedule sets."""
+    from .formats import WriteOptions
+    from .schedule import WriteSchedule
+
     downloads = {fmt: f"{slug}{FORMATS[fmt].extension}" for fmt in options["downloads"].split(",") if fmt}
-    shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media[0])
     schedule = WriteSchedule()
 
     def render_pdf(job: Any) -> bytes:
@@ -281,54 +295,65 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
     write_options = WriteOptions(pdf_variant=run.pdf_variant, downloads=downloads, pdf_renderer=render_pdf)
 
-    def write(fmt: str) -> tuple[bytes, dict[str, bytes]]:  # the output and the files published beside it
+    def write(fmt: str) -> tuple[bytes, dict[str, bytes]]:
         return FORMATS[fmt].write(shared, write_options), FORMATS[fmt].assets(shared, write_options)
 
-    writers = {fmt: functools.partial(write, fmt) for fmt in todo}
-    # An output left as it is still has to be in its place: if it was stale for another reason
-    # (not requested now), the record keeps its old entry, which stays true of its bytes.
+    return schedule.run({fmt: functools.partial(write, fmt) for fmt in todo}, release)
+
+
+def _publish(run: Rebuild, slug: str, written: Written, diagnostics: list[Diagnostic]) -> BuildResult:
+    """Stage every written output and asset, then rename them all into place; drop assets no longer used.
+
+    An output left as it is still has to be in its place: if it was stale for another reason (not
+    requested now), the record keeps its old entry, which stays true of its bytes.
+    """
+    from .publish import discard, publish, stage
+
+    out_dir = run.out_dir
     staged: dict[Path, Path] = {}
-    written: dict[str, tuple[bytes, dict[str, bytes]]] = {}
-    result = BuildResult(warnings=resolved.diagnostics)
+    result = BuildResult(warnings=diagnostics)
     try:
-        timed = schedule.run(writers, release)
-        for fmt in formats:
-            if fmt not in stale:
+        for fmt in run.formats:
+            target = out_dir / f"{slug}{FORMATS[fmt].extension}"
+            if fmt not in written:
                 entry = run.record.outputs[fmt]
-                result.outputs.append(Output(fmt, targets[fmt], 0.0, entry.size, up_to_date=True))
+                result.outputs.append(Output(fmt, target, 0.0, entry.size, up_to_date=True))
                 continue
-            (data, assets), seconds = timed[fmt]
-            written[fmt] = data, assets
-            staged[targets[fmt]] = stage(out_dir, targets[fmt].name, data)
+            (data, assets), seconds = written[fmt]
+            staged[target] = stage(out_dir, target.name, data)
             for name, content in assets.items():
                 if sha256_file(out_dir / name) != _sha256(content):  # one already in place is left as it is
                     staged[out_dir / name] = stage(out_dir, name, content)
-            result.outputs.append(Output(fmt, targets[fmt], seconds, len(data), reason=stale[fmt]))
+            result.outputs.append(Output(fmt, target, seconds, len(data), reason=run.stale[fmt]))
         publish(staged)
     except BaseException:
         discard(staged)
         raise
-    _remove_unused_assets(out_dir, run.record, written)
-    if kept.changed:
-        write_kept(out_dir, kept)
+    _remove_unused_assets(out_dir, run.record, {fmt: output for fmt, (output, _seconds) in written.items()})
+    return result
+
+
+def _record_entries(
+    run: Rebuild, resolved: Resolved, slug: str, written: Written, media: Media, options: dict[str, str]
+) -> dict[str, OutputRecord]:
+    """What the record says of each output just written: its bytes' and assets' hashes and its inputs'."""
     fingerprints = run.fingerprints
     fingerprints.options = options
     fingerprints.pandoc()
     warnings = [d.as_dict() for d in resolved.diagnostics]
-    inputs = format_inputs(manuscript, [source.path for source in media[0].sources()])
-    entries = {
+    inputs = format_inputs(resolved.manuscript, [source.path for source in media.sources()])
+    return {
         fmt: OutputRecord(
             fmt,
-            targets[fmt].name,
+            f"{slug}{FORMATS[fmt].extension}",
             _sha256(data),
             len(data),
             fingerprints.snapshot(inputs[fmt]),
             warnings,
             {name: _sha256(content) for name, content in sorted(assets.items())},
         )
-        for fmt, (data, assets) in written.items()
+        for fmt, ((data, assets), _seconds) in written.items()
     }
-    return result, entries
 
 
 def _remove_unused_assets(out_dir: Path, record: BuildRecord, written: dict[str, tuple[bytes, dict]]) -> None:

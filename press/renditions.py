@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 
 from .ast import elements
 from .formats import FORMATS
-from .model import Manuscript, PressError, display_path, error
+from .model import PressError, display_path, error
 
 if TYPE_CHECKING:  # imported when a document has figures: press.media's import costs every build
     from . import media
@@ -50,8 +50,8 @@ class Source:
 class Media:
     """The document's figures and their renditions, each converted at most once (and kept)."""
 
-    def __init__(self, manuscript: Manuscript, folder: Path | None = None):
-        self.root = manuscript.root.resolve()
+    def __init__(self, root: Path, folder: Path | None = None):
+        self.root = root.resolve()
         self.base = self.root / "manuscript"
         self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
         self.folder = Path(folder if folder is not None else self._scratch.name).resolve()  # the renditions

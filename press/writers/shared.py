@@ -135,7 +135,7 @@ class Shared:
     ):
         self.document = document
         # The figures' renditions: kept in the build's output folder, else made in a scratch folder.
-        self.media = media if media is not None else Media(document.manuscript)
+        self.media = media if media is not None else Media(document.manuscript.root)
         # Given by a build that started rendering before citeproc was done (html_parts_for).
         self._html_parts = html_parts or html_parts_for(kept if kept is not None else Kept())
         self._lock = threading.Lock()

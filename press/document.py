@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import citeproc, pandoc
+from . import citeproc, equations, pandoc
 from .ast import elements
 from .checks.citations import citation_diagnostics
+from .equations import CROSSREF_PREFIXES, is_equation, reference_style
 from .kept import Kept
 from .load import display_path, environment_epoch
 from .model import FILE_MARK, CitationUse, LineIndex, Manuscript, Parsed, PressError, Section, error, join_sections
 
 ABSTRACT_END = "<!--press:abstract-end-->"
-CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:")
-CROSSREF_NAMES = {"tbl:": "Table", "fig:": "Figure"}
+CROSSREF_NAMES = {"tbl:": "Table", "fig:": "Figure", "eq:": "Equation"}
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Document:
     tables: dict[str, int] = field(default_factory=dict)
     figures: dict[str, int] = field(default_factory=dict)
     date: str = ""
+    equations: dict[str, int] = field(default_factory=dict)  # id -> number of each numbered display equation
 
     @property
     def metadata(self):
@@ -79,7 +80,10 @@ def locate(text: str, keys: list[str], display: str) -> list[CitationUse]:
     cursor = 0
     index = LineIndex(text) if keys else None
     for key in keys:
-        pattern = re.compile(r"@\{?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)")
+        # @key, @{key}, or a LaTeX reference to a cross-reference target (press.equations).
+        pattern = re.compile(
+            r"(?:@\{?|\\(?:ref|eqref|autoref|cref|Cref)\{)" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"
+        )
         match = pattern.search(text, cursor) or pattern.search(text)
         if match is None:
             uses.append(CitationUse(key, display, None, None))
@@ -129,6 +133,19 @@ def number_targets(blocks: list[dict]) -> tuple[dict[str, int], dict[str, int], 
     return tables, figures, sections
 
 
+def number_equations(blocks: list[dict]) -> dict[str, int]:
+    """Number the display equations in their Spans (press.equations) in order, the number after each."""
+    numbered: dict[str, int] = {}
+    count = 0
+    for element in elements(blocks):
+        if is_equation(element):
+            count += 1
+            numbered[element["c"][0][0] or f"press-equation-{count}"] = count
+            number = {"t": "Span", "c": [["", ["equation-number"], []], [{"t": "Str", "c": f"({count})"}]]}
+            element["c"][1] += [{"t": "Space"}, number]  # a space: Word sets the two in one paragraph
+    return numbered
+
+
 def _prefix_caption(caption: list, label: str) -> None:
     blocks = caption[1]
     strong = {
@@ -142,13 +159,20 @@ def _prefix_caption(caption: list, label: str) -> None:
 
 
 def replace_crossrefs(
-    blocks: list[dict], tables: dict[str, int], figures: dict[str, int], sections: dict[str, str]
+    blocks: list[dict],
+    tables: dict[str, int],
+    figures: dict[str, int],
+    sections: dict[str, str],
+    equations: dict[str, int] | None = None,
 ) -> list[dict]:
-    def link(ident: str) -> list[dict]:
-        if ident in tables:
-            text = f"Table {tables[ident]}"
-        elif ident in figures:
-            text = f"Figure {figures[ident]}"
+    equations = equations or {}
+
+    def link(ident: str, style: str) -> list[dict]:
+        numbered = {**tables, **figures, **equations}
+        if ident in numbered:
+            number = numbered[ident]
+            name = "Table" if ident in tables else "Figure" if ident in figures else "Equation"
+            text = {"number": str(number), "parenthesised": f"({number})"}.get(style, f"{name} {number}")
         else:
             text = sections.get(ident, ident)
         words = text.split(" ")
@@ -170,7 +194,7 @@ def replace_crossrefs(
         for n, citation in enumerate(refs):
             if n:
                 out += [{"t": "Str", "c": ","}, {"t": "Space"}]
-            out += link(citation["citationId"])
+            out += link(citation["citationId"], reference_style(element))
         # "@sec:x [@key]" parses as one Cite: the cross-reference becomes a link, the rest stays a citation.
         rest = [c for c in value[0] if not c["citationId"].startswith(CROSSREF_PREFIXES)]
         if rest:
@@ -193,6 +217,8 @@ def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> 
             [error(manuscript.metadata.path.name, None, "pandoc", f"pandoc could not parse the sections: {exc}")]
         ) from None
     groups = split_by_file(ast, len(sections))
+    for group in groups:
+        equations.normalise(group)
     citations: list[CitationUse] = []
     crossrefs: list[CitationUse] = []
     for section, section_blocks in zip(sections, groups, strict=True):
@@ -222,8 +248,10 @@ def _citeproc_error(manuscript: Manuscript, exc: Exception) -> PressError:
     )
 
 
-def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.Ast, dict[str, int], dict[str, int]]:
-    """The article as one AST before citeproc, with its numbered tables and figures.
+def unresolved_article(
+    manuscript: Manuscript, parsed: Parsed
+) -> tuple[pandoc.Ast, dict[str, int], dict[str, int], dict[str, int]]:
+    """The article as one AST before citeproc, with its numbered tables, figures and equations.
 
     Abstract (in its div, then ABSTRACT_END), body with the cross-references replaced by links, and
     the References heading over an empty ``refs`` Div. Raises PressError for citation problems.
@@ -232,10 +260,12 @@ def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.A
     abstract_blocks = groups[0] if manuscript.abstract else []
     body = [block for group in groups[1 if manuscript.abstract else 0 :] for block in group]
     tables, figures, sections = number_targets(body)
-    problems = citation_diagnostics(manuscript, citations, crossrefs, set(tables) | set(figures) | set(sections))
+    numbered = number_equations(body)
+    targets = set(tables) | set(figures) | set(sections) | set(numbered)
+    problems = citation_diagnostics(manuscript, citations, crossrefs, targets)
     if problems:
         raise PressError(problems)
-    body = replace_crossrefs(body, tables, figures, sections)
+    body = replace_crossrefs(body, tables, figures, sections, numbered)
     ast = {
         "pandoc-api-version": parsed.api_version,
         "meta": {},
@@ -247,7 +277,7 @@ def unresolved_article(manuscript: Manuscript, parsed: Parsed) -> tuple[pandoc.A
             {"t": "Div", "c": [[citeproc.REFS_ID, [], []], []]},
         ],
     }
-    return ast, tables, figures
+    return ast, tables, figures, numbered
 
 
 def build_document(
@@ -264,11 +294,11 @@ def build_document(
     citations starts there (it must be done with the article when it returns).
     """
     parsed = parsed if parsed is not None else parse(manuscript)
-    ast, tables, figures = unresolved_article(manuscript, parsed)
+    ast, tables, figures, numbered = unresolved_article(manuscript, parsed)
     meanwhile = (lambda: unresolved(ast)) if unresolved is not None else None
     try:
         resolved, _ = citeproc.resolve(ast, manuscript, kept["citations"] if kept is not None else None, meanwhile)
     except pandoc.PandocError as exc:
         raise _citeproc_error(manuscript, exc) from None
     date = article_date(manuscript)
-    return Document(manuscript, resolved, parsed.citations, parsed.crossrefs, tables, figures, date)
+    return Document(manuscript, resolved, parsed.citations, parsed.crossrefs, tables, figures, date, numbered)

@@ -19,7 +19,8 @@ from typing import Any
 NAME = ".press-kept.json"
 SCHEMA = 1
 # section -> type of a value; "metadata": metadata texts found valid against the schema (press.metadata)
-SECTIONS = {"citations": dict, "html-print": str, "html-web": str, "how-to-cite": str, "metadata": str}
+# "math": the keys of the equations MathJax typeset (press.checks.equations): not checked again.
+SECTIONS = {"citations": dict, "html-print": str, "html-web": str, "how-to-cite": str, "metadata": str, "math": str}
 
 
 class Memo:

@@ -41,6 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES_ENV = "PRESS_NODE_MODULES"
 PACKAGES = {"mathjax": "4.1.3", "@mathjax/mathjax-stix2-font": "4.1.0"}  # the pins package.json should carry
+# STIX Two Math for the article page's MathML (OFL 1.1, with its licence), beside the same outlines in the PDF.
+WEB_FONT = ("@fontsource/stix-two-math", "files/stix-two-math-latin-400-normal.woff2", "LICENSE")
 FONT = "STIX Two Math"
 FONT_LICENCE = "SIL Open Font License 1.1 (STIX Fonts Project); MathJax's conversion: Apache-2.0"
 
@@ -475,3 +477,12 @@ def _error(tex: str, answer: dict[str, Any]) -> MathError:
     if not code:  # not a TeX error: MathJax itself failed on this input
         return MathError(f"MathJax failed: {message}", None, "Internal")
     return MathError(message, _offset(tex, code, message, answer.get("parsers")), code)
+
+
+def web_font() -> tuple[bytes, bytes] | None:
+    """STIX Two Math as WOFF2 and its licence text, for the article page's MathML; None if not installed."""
+    try:
+        folder = node_modules() / WEB_FONT[0]
+        return (folder / WEB_FONT[1]).read_bytes(), (folder / WEB_FONT[2]).read_bytes()
+    except (MathUnavailable, OSError):
+        return None

@@ -1168,13 +1168,6 @@ class RenditionCache:
         return hashlib.sha256(content).hexdigest()[:16] == path.stem.rsplit("-", 1)[-1]
 
     def _write(self, path: Path, payload: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(payload)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        from .publish import replace
+
+        replace(self.folder, path.name, payload)

@@ -11,6 +11,7 @@ beside it under ``figures/`` (``published``).
 from __future__ import annotations
 
 import functools
+import html
 import json
 import tempfile
 import threading
@@ -23,6 +24,7 @@ from urllib.parse import quote, unquote
 from .ast import elements
 from .formats import FORMATS
 from .model import PressError, display_path, error
+from .publish import replace
 
 if TYPE_CHECKING:  # imported when a document has figures: press.media's import costs every build
     from . import media
@@ -58,6 +60,8 @@ class Media:
         self._sources: dict[str, Source | None] = {}
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
+        self._equations: dict[str, dict[str, float]] = {}  # math.key -> size of its SVG
+        self._alt_texts: set[str] = set()
         self._lock = threading.RLock()
 
     @functools.cached_property
@@ -136,17 +140,74 @@ class Media:
                         pool.submit(self.rendition, source, fmt)
 
     def retarget(self, ast: dict[str, Any], fmt: str) -> dict[str, Any]:
-        """``ast`` with every figure pointing at its rendition for ``fmt``; ``ast`` itself when it has none.
+        """``ast`` with every figure pointing at its rendition for ``fmt``, and, for the PDF, every equation
+        typeset (an SVG of it, on the text's baseline); ``ast`` itself when it has neither.
 
         A copy where it changes: the document is shared by every rendering.
         """
-        if not any(e["t"] == "Image" and self.source(e["c"][2][0]) for e in elements(ast["blocks"])):
+        typeset = fmt == "pdf"  # the others show math as MathML (HTML, JATS) or Word equations (DOCX)
+        if not any(
+            (e["t"] == "Image" and self.source(e["c"][2][0])) or (typeset and e["t"] == "Math")
+            for e in elements(ast["blocks"])
+        ):
             return ast
         copy = json.loads(json.dumps(ast))
         for element in elements(copy["blocks"]):
             if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
                 element["c"][0], element["c"][2][0] = self._image(source, element["c"][0], fmt)
+            elif typeset and element["t"] == "Math":
+                tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
+                element["t"], element["c"] = "RawInline", ["html", self._equation_html(tex, display)]
         return copy
+
+    def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
+        """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""
+        from . import math
+
+        key = math.key(tex, display)
+        name = f"eq-{key[:40]}.svg"
+        with self._lock:
+            known = self._equations.get(key)
+        if known is not None:
+            return name, known
+        sizes = self.folder / f"eq-{key[:40]}.json"
+        try:
+            size = json.loads(sizes.read_text(encoding="utf-8"))
+            if not (self.folder / name).is_file():
+                raise FileNotFoundError(name)
+        except (OSError, ValueError):
+            rendered = math.render(tex, display)
+            size = {"width": rendered.width, "height": rendered.height, "depth": rendered.depth}
+            replace(self.folder, name, rendered.svg)
+            replace(self.folder, sizes.name, json.dumps(size, sort_keys=True).encode("utf-8"))  # vouches for the SVG
+        with self._lock:
+            self._equations[key] = size
+        return name, size
+
+    def _equation_html(self, tex: str, display: bool) -> str:
+        """An <img> of the typeset equation, sized in em and seated on the baseline; its TeX the alt text."""
+        name, size = self.equation(tex, display)
+        with self._lock:
+            self._alt_texts.add(" ".join(tex.split()))
+        style = f"width: {size['width']}em; height: {size['height']}em; vertical-align: -{size['depth']}em"
+        kind = "display" if display else "inline"
+        return (
+            f'<img class="math {kind}" src="media:{quote(name)}" alt="{html.escape(" ".join(tex.split()))}" '
+            f'style="{style}">'
+        )
+
+    def equation_alt_texts(self) -> set[str]:
+        """The alt texts of the typeset equations (their TeX): the PDF tags those images as formulas."""
+        with self._lock:
+            return set(self._alt_texts)
+
+    def prefetch_equations(self, ast: dict[str, Any], pool: Executor) -> None:
+        """Start typesetting the equations for the PDF, in ``pool``, beside the rest of the build."""
+        expressions = {
+            (e["c"][1], e["c"][0]["t"] == "DisplayMath") for e in elements(ast["blocks"]) if e["t"] == "Math"
+        }
+        for tex, display in sorted(expressions):
+            pool.submit(self.equation, tex, display)
 
     def _image(self, source: Source, attr: list, fmt: str) -> tuple[list, str]:
         """The image's attributes and target in ``fmt``."""

@@ -8,12 +8,14 @@ the others go on to the resolved Document that every writer starts from.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import pandoc
-from .checks import run_checks
+from .checks import run_checks, sort_diagnostics
 from .checks.counts import Count, measure
+from .checks.equations import check_equations, equations_in
 from .document import Document, build_document, parse
 from .kept import Kept
 from .load import load
@@ -64,9 +66,34 @@ def resolve(
         loaded(manuscript)
     parsed = parse(manuscript, prefetched=prefetched)
     counts = measure(manuscript, parsed)
-    resolved = Resolved(manuscript, parsed, run_checks(manuscript, parsed, counts), counts)
-    if document:
-        if resolved.errors:
+    # Typesetting every equation is the one slow check: it runs beside the others and citeproc (node
+    # does the work; this process mostly waits), and the build writes nothing before it is done.
+    expressions = equations_in(manuscript, parsed)
+    math_check = _beside(check_equations, expressions, kept["math"] if kept is not None else None)
+    diagnostics = run_checks(manuscript, parsed, counts)
+    resolved = Resolved(manuscript, parsed, diagnostics, counts)
+    if not document or diagnostics_have_errors(diagnostics):
+        resolved.diagnostics = sort_diagnostics(diagnostics + math_check.result())
+        if document:
             raise PressError(resolved.diagnostics)
-        resolved.document = build_document(manuscript, parsed, kept, while_citeproc)
+        return resolved
+    resolved.document = build_document(manuscript, parsed, kept, while_citeproc)
+    if problems := math_check.result():
+        raise PressError(sort_diagnostics(diagnostics + problems))
     return resolved
+
+
+def diagnostics_have_errors(diagnostics: list[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+def _beside(function: Callable[..., list[Diagnostic]], expressions: list, *args: object) -> Future:
+    """``function(expressions, *args)`` in a thread of its own, or done now when there is nothing to typeset."""
+    if not expressions:
+        done: Future = Future()
+        done.set_result([])
+        return done
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="press-math")
+    future = executor.submit(function, expressions, *args)
+    executor.shutdown(wait=False)
+    return future

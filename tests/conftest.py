@@ -72,3 +72,38 @@ def minimal_build(tmp_path_factory) -> Path:
     result = run_cli("--root", str(FIXTURES / "minimal"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def unavailable(message: str) -> None:
+    """Fail under CI (where every tool must be there), skip on a developer's machine without it."""
+    import os
+
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def chromium(playwright):
+    """Debian's Chromium, launched headless by Playwright (no downloaded browser)."""
+    if not CHROMIUM.exists():
+        unavailable("Chromium is missing at /usr/bin/chromium: install it with `apt-get install chromium`")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+
+
+def libreoffice_pdf(document: Path, folder: Path) -> Path:
+    """``document`` converted to PDF by LibreOffice, headless, with a profile of its own in ``folder``."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        unavailable("LibreOffice is missing: apt-get install libreoffice-writer libreoffice-math")
+    subprocess.run(
+        [soffice, "--headless", f"-env:UserInstallation=file://{folder}/profile", "--convert-to", "pdf"]
+        + ["--outdir", str(folder), str(document)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return folder / f"{document.stem}.pdf"

@@ -105,6 +105,7 @@ def test_counts_over_the_journal_limits_are_warnings_and_shown_in_the_table(caps
         "references": (1, 0, 1),
         "figures": (1, 0, 1),
         "tables": (1, 0, 1),
+        "equations": (0, None, 0),
     }
     assert status == 0
 

@@ -120,7 +120,7 @@ def test_citations_resolved_as_a_collection_equal_citeproc_over_the_whole_docume
     from press.document import unresolved_article
 
     manuscript = load(ROOT if which == "shipped" else _project(tmp_path, extra=MIXED))
-    ast, _, _ = unresolved_article(manuscript, parse(manuscript))
+    ast, *_ = unresolved_article(manuscript, parse(manuscript))
     whole = json.loads(pandoc.start_citeproc(ast, manuscript.bib_paths, manuscript.csl_path).result())
     collected, renderings = citeproc.resolve(copy.deepcopy(ast), manuscript)
     assert renderings is not None, "APA resolves as a collection"
@@ -135,7 +135,7 @@ def test_a_style_that_renders_by_position_is_resolved_over_the_whole_document(tm
     from press.document import unresolved_article
 
     manuscript = load(_project(tmp_path, csl="chicago-notes-bibliography-17th-edition"))
-    ast, _, _ = unresolved_article(manuscript, parse(manuscript))
+    ast, *_ = unresolved_article(manuscript, parse(manuscript))
     resolved, renderings = citeproc.resolve(ast, manuscript)
     assert renderings is None
     assert any(el["t"] == "Note" for el in elements(resolved["blocks"])), "a note style puts citations in notes"

@@ -6,7 +6,6 @@ word/media in the DOCX, the bundle's figure files and the JATS that names them."
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -14,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import chromium, libreoffice_pdf, run_cli
 from docx import Document as WordDocument
 from figure_project import FIGURES, figure_project
 from lxml import etree, html
@@ -26,14 +25,6 @@ from press.build import build
 
 SLUG = "minimal-article"
 TEXT_WIDTH_MM = 170
-SOFFICE = shutil.which("soffice")
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def unavailable(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +118,10 @@ def test_the_page_uses_renditions_published_beside_it(out: Path):
 
 
 def test_every_figure_loads_in_chromium(out: Path):
-    if not CHROMIUM.exists():
-        unavailable("Chromium is missing at /usr/bin/chromium: install it with `apt-get install chromium`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
+        browser = chromium(playwright)
         tab = browser.new_page()
         failed: list[str] = []
         tab.on("requestfailed", lambda request: failed.append(request.url))
@@ -168,17 +155,8 @@ def test_the_docx_embeds_every_figure_at_the_width_asked(out: Path):
 
 
 def test_libreoffice_shows_every_figure_of_the_docx(out: Path, tmp_path: Path):
-    if SOFFICE is None:
-        unavailable("LibreOffice is missing: apt-get install libreoffice-writer")
-    converted = tmp_path / "lo"
-    subprocess.run(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "pdf"]
-        + ["--outdir", str(converted), str(out / f"{SLUG}.docx")],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    assert sorted(boxes(pages(converted / f"{SLUG}.pdf"))) == sorted(spec.kind for spec in FIGURES)
+    converted = libreoffice_pdf(out / f"{SLUG}.docx", tmp_path)
+    assert sorted(boxes(pages(converted))) == sorted(spec.kind for spec in FIGURES)
 
 
 # ---- JATS and the submission bundle ----

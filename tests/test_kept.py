@@ -19,7 +19,7 @@ def test_entries_of_the_wrong_shape_are_not_read():
     kept = Kept({"html-web": {"a": 5, "b": "<p>b</p>"}, "citations": ["not", "a", "map"], "unknown": {"x": "y"}})
     assert kept["html-web"].previous == {"b": "<p>b</p>"}
     assert kept["citations"].previous == {}
-    assert set(kept.to_keep()) == {"citations", "html-print", "html-web", "how-to-cite", "metadata"}
+    assert set(kept.to_keep()) == {"citations", "html-print", "html-web", "how-to-cite", "metadata", "math"}
     assert not Kept("garbage")["how-to-cite"].previous
 
 

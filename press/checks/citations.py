@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from ..ast import elements
+from ..equations import is_equation
 from ..model import CitationUse, Diagnostic, Manuscript, Parsed, error, warning
 
 
@@ -50,7 +51,7 @@ def citation_diagnostics(
 
 
 def crossref_targets(blocks: list[dict]) -> set[str]:
-    """Ids a cross-reference may point at: tables, figures and headings, as press.document numbers them.
+    """Ids a cross-reference may point at: tables, figures, equations and headings, as press.document numbers them.
 
     Read-only on purpose: document.number_targets prefixes captions in place, and the build hands the
     same parse to the writers after the checks.
@@ -59,6 +60,8 @@ def crossref_targets(blocks: list[dict]) -> set[str]:
     for element in elements(blocks):
         kind, content = element["t"], element.get("c")
         if kind in ("Table", "Figure") and content[0][0]:
+            targets.add(content[0][0])
+        elif is_equation(element) and content[0][0]:
             targets.add(content[0][0])
         elif kind == "Header" and content[1][0]:
             targets.add(content[1][0])

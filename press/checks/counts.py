@@ -23,6 +23,7 @@ LABELS = {
     "references": "references",
     "figures": "figures",
     "tables": "tables",
+    "equations": "equations",  # no journal limits them: counted for the table
 }
 
 
@@ -43,8 +44,11 @@ class Count:
 
 
 def tally(node: Any) -> dict[str, int]:
-    """Words, figures and tables under ``node``, in one walk (a large manuscript makes walks costly)."""
-    words = figures = tables = 0
+    """Words, figures, tables and equations under ``node``, in one walk (a large manuscript makes walks costly).
+
+    Equations are the Math outside tables and figures, inline and display; they are not words.
+    """
+    words = figures = tables = equations = 0
     for element in elements(node, prune=NOT_WORDS):
         kind = element["t"]
         if kind == "Str":
@@ -55,7 +59,9 @@ def tally(node: Any) -> dict[str, int]:
             figures += 1
         elif kind == "Table":
             tables += 1
-    return {"words": words, "figures": figures, "tables": tables}
+        elif kind == "Math":
+            equations += 1
+    return {"words": words, "figures": figures, "tables": tables, "equations": equations}
 
 
 def count_words(node: Any) -> int:
@@ -74,6 +80,7 @@ def measure(manuscript: Manuscript, parsed: Parsed) -> list[Count]:
         "references": len(cited),
         "figures": main["figures"],
         "tables": main["tables"],
+        "equations": main["equations"],
     }
     limits = manuscript.metadata.journal.limits
     return [Count(name, LABELS[name], value, limits.get(name)) for name, value in values.items()]

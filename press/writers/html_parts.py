@@ -12,7 +12,8 @@ from ..ast import elements
 from ..citeproc import REFS_ID
 from ..kept import Memo, entry_key
 
-HTML_ARGS = ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags"]
+# --mathml: equations as MathML, which browsers show with no script (the PDF has them typeset already).
+HTML_ARGS = ["--shift-heading-level-by=1", "--wrap=none", "--html-q-tags", "--mathml"]
 PART_MARK = "<!--press-part-->"
 CITE_MARK = "<!--press-cite:"  # then the citation's number in its part, and "-->"
 

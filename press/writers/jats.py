@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .. import pandoc
+from ..ast import elements
 from ..context import build_context, meta_value
 from ..document import ABSTRACT_END, Document
 from ..load import display_path
@@ -136,7 +137,8 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
         "meta": front_matter(document, blinded),
         "blocks": body["blocks"],
     }
-    return labelled(pandoc.ast_to(ast, WRITER, ["-s"]))
+    texs = [e["c"][1] for e in elements(body["blocks"]) if e["t"] == "Math"]
+    return labelled(pandoc.ast_to(ast, WRITER, ["-s"]), texs)
 
 
 def assets(shared: Shared, options: WriteOptions) -> dict[str, bytes]:
@@ -147,17 +149,23 @@ def assets(shared: Shared, options: WriteOptions) -> dict[str, bytes]:
 LABEL = re.compile(r"^(Figure|Table) \d+\.$")
 
 
-def labelled(xml: bytes) -> bytes:
-    """Each <fig> and <table-wrap> with its number in a <label>, as JATS has it, not in its caption.
+MML = "{http://www.w3.org/1998/Math/MathML}math"
+
+
+def labelled(xml: bytes, texs: list[str] = ()) -> bytes:
+    """Each <fig> and <table-wrap> with its number in a <label>, as JATS has it, not in its caption;
+    each formula with its TeX (``texs``, in document order) beside its MathML, and each numbered
+    display formula with its id and its number as a <label>.
 
     press.document puts "Figure N." in bold at the start of each caption, which pandoc's JATS writer
-    keeps there; the article is unchanged when it has neither.
+    keeps there, and an equation's number after it; the article is unchanged when it has none of these.
     """
-    if b"<fig" not in xml and b"<table-wrap" not in xml:
+    if b"<fig" not in xml and b"<table-wrap" not in xml and b"-formula" not in xml:
         return xml
     from lxml import etree
 
     tree = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False))
+    _formulas(tree, list(texs))
     for element in tree.iter("fig", "table-wrap"):
         caption = element.find("caption")
         first = caption.find("p") if caption is not None else None
@@ -176,3 +184,35 @@ def labelled(xml: bytes) -> bytes:
         )
         + b"\n"
     )
+
+
+def _formulas(tree, texs: list[str]) -> None:
+    from lxml import etree
+
+    formulas = [e for e in tree.iter("inline-formula", "disp-formula")]
+    for formula, tex in zip(formulas, texs, strict=False):
+        math = formula.find(MML)
+        if math is None:
+            continue
+        alternatives = etree.Element("alternatives")
+        tex_math = etree.SubElement(alternatives, "tex-math")
+        tex_math.text = etree.CDATA(tex)
+        math.addprevious(alternatives)
+        alternatives.append(math)  # moves it inside, after the TeX
+    for wrapper in list(tree.iter("named-content")):
+        if wrapper.get("content-type") != "equation":
+            continue
+        formula = wrapper.find("disp-formula")
+        number = next((n for n in wrapper if n.get("content-type") == "equation-number"), None)
+        if formula is None:
+            continue
+        if wrapper.get("id"):
+            formula.set("id", wrapper.get("id"))
+        if number is not None:
+            label = etree.Element("label")
+            label.text = "".join(number.itertext())
+            formula.insert(0, label)
+            wrapper.remove(number)
+        parent = wrapper.getparent()
+        formula.tail = wrapper.tail
+        parent.replace(wrapper, formula)

@@ -109,6 +109,7 @@ class PdfJob:
     identifier: bytes
     xmp: bytes
     media_dir: Path | None = None  # where the figures' renditions are (media:NAME URLs)
+    formulas: tuple[str, ...] = ()  # the alt texts (their TeX) of the typeset equations' images
 
 
 def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
@@ -124,6 +125,7 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
         base_url=(manuscript.root / "manuscript").as_uri() + "/",
         allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
         media_dir=shared.media.folder,
+        formulas=tuple(sorted(shared.media.equation_alt_texts())),
         shown_dir=display_path(manuscript.root / "manuscript"),
         variant=variant,
         identifier=identifier.encode(),
@@ -239,10 +241,25 @@ def render_job(job: PdfJob) -> bytes:
     if getattr(fetcher, "refused", []):
         raise refused_error(job.shown_dir, fetcher.refused)
     document.metadata.xmp_metadata.append(job.xmp)
-    finisher = None
-    if variant is None:
-        # WeasyPrint writes an XMP stream only for PDF/A and PDF/UA; the licence must be there always.
-        def finisher(doc, pdf_file):
+    formulas = set(job.formulas)
+
+    def finisher(doc, pdf_file):
+        if formulas:
+            tag_formulas(pdf_file, formulas)
+        if variant is None:
+            # WeasyPrint writes an XMP stream only for PDF/A and PDF/UA; the licence must be there always.
             doc.metadata.include_in_pdf(pdf_file, None, None, None, compress=True)
 
     return document.write_pdf(pdf_identifier=job.identifier, pdf_variant=variant, pdf_tags=True, finisher=finisher)
+
+
+def tag_formulas(pdf_file, alt_texts: set[str]) -> None:
+    """The typeset equations' images as the tagged PDF's Formula elements (WeasyPrint tags every <img>
+    as a Figure), each with its TeX as /Alt, so a screen reader reads it as mathematics."""
+    import pydyf
+
+    for item in pdf_file.objects:
+        if isinstance(item, pydyf.Dictionary) and item.get("S") == "/Figure":
+            alt = item.get("Alt")
+            if isinstance(alt, pydyf.String) and alt.string in alt_texts:
+                item["S"] = "/Formula"

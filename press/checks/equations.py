@@ -1,0 +1,114 @@
+"""Equations, checked by the renderer that typesets them (press.math): bad TeX is an error at its file,
+line and column, with MathJax's own message, and never reaches an output as raw ``$...$``.
+
+Typesetting is slow beside the other checks, so ``equations_in`` gathers the expressions from the parse
+at once and ``check_equations`` may run beside the rest of the build; an expression found good before
+(press.kept, "math") is not typeset again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..ast import elements
+from ..model import Diagnostic, LineIndex, Manuscript, Parsed, Section, error
+
+if TYPE_CHECKING:
+    from ..kept import Memo
+
+
+@dataclass(frozen=True)
+class Expression:
+    tex: str
+    display: bool
+    file: str
+    line: int | None
+    column: int | None  # where the TeX starts in the source
+
+
+def equations_in(manuscript: Manuscript, parsed: Parsed) -> list[Expression]:
+    """Every math expression of the parse, located in its file (the TeX searched in order)."""
+    sections: list[Section] = ([manuscript.abstract] if manuscript.abstract else []) + manuscript.sections
+    found = []
+    for section, blocks in zip(sections, parsed.groups, strict=True):
+        index: LineIndex | None = None
+        cursor = 0
+        for element in elements(blocks):
+            if element["t"] != "Math":
+                continue
+            tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
+            at = _find(section.text, tex, cursor)
+            line = column = None
+            if at >= 0:
+                cursor = at + 1
+                index = index or LineIndex(section.text)
+                line, column = index.position(at)
+            found.append(Expression(tex, display, section.display, line, column))
+    return found
+
+
+# The environments press.equations wraps a LaTeX environment's body in: not in the author's text.
+WRAPPER = re.compile(r"\\(?:begin|end)\{(?:aligned|gathered|alignedat)\}(?:\{\d+\})?")
+
+
+def _find(text: str, tex: str, cursor: int) -> int:
+    """Where ``tex`` starts in ``text`` from ``cursor``; for a LaTeX environment made display math, its body."""
+    inner = WRAPPER.sub("", tex).strip()
+    for needle in (tex.strip(), inner, inner.split("\n", 1)[0].strip()):
+        if needle and (at := text.find(needle, cursor)) >= 0:
+            return at
+    return -1
+
+
+def check_equations(expressions: list[Expression], valid: Memo | None = None) -> list[Diagnostic]:
+    """An error for each expression MathJax cannot typeset; ``valid``: a press.kept Memo of those it could."""
+    from .. import math
+
+    found: list[Diagnostic] = []
+    for expression in expressions:
+        try:
+            key = math.key(expression.tex, expression.display)
+            if valid is not None and valid.get(key) == "valid":
+                continue
+            problem = math.check(expression.tex, expression.display)
+        except math.MathUnavailable as exc:
+            return [
+                error(
+                    expression.file,
+                    expression.line,
+                    "math-unavailable",
+                    f"the manuscript has equations, and they cannot be typeset: {exc}",
+                    "run `npm install` in the toolchain's folder (MathJax is pinned in its package.json)",
+                    column=expression.column,
+                )
+            ]
+        if problem is None:
+            if valid is not None:
+                valid.put(key, "valid")
+            continue
+        line, column = expression.line, expression.column
+        if line is not None and problem.offset is not None:
+            line, column = _moved(expression, problem.offset)
+        found.append(
+            error(
+                expression.file,
+                line,
+                "math-syntax",
+                f"this equation cannot be typeset: {problem.message}",
+                "check the TeX between the dollar signs: braces, \\left and \\right in pairs, commands spelt"
+                " as in LaTeX",
+                column=column,
+            )
+        )
+    return found
+
+
+def _moved(expression: Expression, offset: int) -> tuple[int | None, int | None]:
+    """The line and column ``offset`` characters into the expression's TeX."""
+    before = expression.tex[:offset]
+    lines = before.count("\n")
+    if lines:
+        return expression.line + lines, len(before) - before.rfind("\n")
+    return expression.line, (expression.column or 1) + offset

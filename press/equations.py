@@ -1,0 +1,140 @@
+"""Equations in the parse: what pandoc's Markdown reader leaves for us to make of them.
+
+- ``$$ ... $$ {#eq:name}``: pandoc has no attributes on math, and keeps ``{#eq:name}`` as text after
+  it; the display equation is given that id (a Span of class ``equation`` around it), to be
+  numbered and cross-referenced as ``@eq:name``.
+- ``\\begin{equation} ... \\label{eq:name} \\end{equation}`` (and align, gather, multline, their
+  starred forms), as papers first written for LaTeX carry them: pandoc keeps them as raw TeX, which
+  every output but LaTeX drops. Each becomes a display equation, numbered unless starred, its
+  ``\\label`` its id (the environments become the ones that math renderers set inside $$ ... $$).
+- ``\\ref{eq:name}``, ``\\eqref{eq:name}`` and ``\\autoref{eq:name}`` (and the same for figures,
+  tables and sections): cross-references, as ``@eq:name`` is.
+
+Changed in place, on the parse, so that the checks and the document see the same equations.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .ast import elements
+
+EQUATION_CLASS = "equation"
+# LaTeX display environments -> what the renderers (MathJax, pandoc's texmath) set inside $$ ... $$.
+ENVIRONMENTS = {
+    "equation": None,  # its content as it is
+    "displaymath": None,
+    "align": "aligned",
+    "flalign": "aligned",
+    "alignat": "alignedat",
+    "gather": "gathered",
+    "multline": "gathered",
+    "eqnarray": "aligned",
+}
+ENVIRONMENT = re.compile(
+    r"^\s*\\begin\{(?P<name>[a-z]+)(?P<star>\*?)\}(?P<argument>\{\d+\})?(?P<body>.*)\\end\{(?P=name)\*?\}\s*$", re.S
+)
+LABEL = re.compile(r"\\label\{(?P<id>[^{}]*)\}")
+REFERENCE = re.compile(r"^\\(?P<kind>ref|eqref|autoref|cref|Cref)\{(?P<id>[^{}]+)\}$")
+ID_AFTER = re.compile(r"^\{#(?P<id>eq:[^\s{}]+)\}$")
+CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:")
+
+
+def normalise(blocks: list[dict]) -> None:
+    """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references."""
+    for element in elements(blocks):
+        content = element.get("c")
+        if element["t"] in ("Para", "Plain") and isinstance(content, list):
+            element["c"] = _inlines(content)
+        elif element["t"] == "RawBlock" and content[0] in ("tex", "latex"):
+            equation = _environment(content[1])
+            if equation is not None:
+                element["t"], element["c"] = "Para", [equation]
+
+
+def _inlines(inlines: list[dict]) -> list[dict]:
+    out: list[dict] = []
+    index = 0
+    while index < len(inlines):
+        item = inlines[index]
+        kind = item.get("t")
+        if kind == "RawInline" and item["c"][0] in ("tex", "latex"):
+            replacement = _environment(item["c"][1]) or _reference(item["c"][1])
+            if replacement is not None:
+                out.append(replacement)
+                index += 1
+                continue
+        if kind == "Math" and item["c"][0]["t"] == "DisplayMath":
+            after = index + 1
+            if after < len(inlines) and inlines[after]["t"] in ("Space", "SoftBreak"):
+                after += 1
+            match = (
+                ID_AFTER.match(inlines[after]["c"]) if after < len(inlines) and inlines[after]["t"] == "Str" else None
+            )
+            if match:
+                out.append(equation_span(match.group("id"), item))
+                index = after + 1
+                continue
+        out.append(item)
+        index += 1
+    return out
+
+
+def equation_span(ident: str, math: dict) -> dict:
+    """A display equation with an id (or none: numbered all the same), as the document numbers it."""
+    return {"t": "Span", "c": [[ident, [EQUATION_CLASS], []], [math]]}
+
+
+def _environment(raw: str) -> dict | None:
+    """A LaTeX display environment as display math (in its numbered Span unless starred), else None."""
+    match = ENVIRONMENT.match(raw)
+    if match is None or match.group("name") not in ENVIRONMENTS:
+        return None
+    labels = LABEL.findall(match.group("body"))
+    body = LABEL.sub("", match.group("body")).strip()
+    inner = ENVIRONMENTS[match.group("name")]
+    if inner is not None:
+        body = f"\\begin{{{inner}}}{match.group('argument') or ''}{body}\\end{{{inner}}}"
+    math = {"t": "Math", "c": [{"t": "DisplayMath"}, body]}
+    if match.group("star") and not labels:
+        return math
+    return equation_span(labels[0] if labels else "", math)
+
+
+def _reference(raw: str) -> dict | None:
+    """``\\ref{eq:x}`` and its kin as the Cite that ``@eq:x`` parses to, the TeX kept in its content."""
+    match = REFERENCE.match(raw.strip())
+    if match is None or not match.group("id").startswith(CROSSREF_PREFIXES):
+        return None
+    citation = {
+        "citationId": match.group("id"),
+        "citationPrefix": [],
+        "citationSuffix": [],
+        "citationMode": {"t": "AuthorInText"},
+        "citationNoteNum": 0,
+        "citationHash": 0,
+    }
+    return {"t": "Cite", "c": [[citation], [{"t": "RawInline", "c": ["tex", raw]}]]}
+
+
+def reference_style(cite: dict) -> str:
+    """How a cross-reference is written: "name" ("Equation 1", as ``@eq:x``), "number" (``\\ref``) or
+    "parenthesised" (``\\eqref``: "(1)")."""
+    content = cite["c"][1]
+    if len(content) == 1 and content[0]["t"] == "RawInline":
+        match = REFERENCE.match(content[0]["c"][1].strip())
+        if match and match.group("kind") == "ref":
+            return "number"
+        if match and match.group("kind") == "eqref":
+            return "parenthesised"
+    return "name"
+
+
+def is_equation(element: dict) -> bool:
+    return element["t"] == "Span" and EQUATION_CLASS in element["c"][0][1]
+
+
+def math_of(element: dict) -> Any:
+    """The Math of an equation Span."""
+    return next(e for e in element["c"][1] if e["t"] == "Math")

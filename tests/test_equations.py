@@ -1,0 +1,209 @@
+"""Equations typeset in every format: vector math in the PDF (with its TeX as the tagged PDF's alt
+text), MathML in the HTML and the JATS, Word equations in the DOCX; numbered display equations with
+cross-references; bad TeX an error at its file, line and column; never raw TeX in an output."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import FIXTURES, chromium, copy_project, libreoffice_pdf, run_cli, unavailable
+from lxml import etree, html
+
+from press import math
+from press.build import build
+
+SLUG = "minimal-article"
+TEXT = r"""
+# Pharmacokinetics {#sec:pk}
+
+Clearance is $CL = k \cdot V_d$, and the dose at steady state is $D = \frac{C_{ss} \cdot CL \cdot \tau}{F}$.
+
+$$ C(t) = \frac{D}{V_d} e^{-k t} $$ {#eq:conc}
+
+The half-life follows from @eq:conc, as \eqref{eq:sum} and \ref{eq:conc} say again.
+
+\begin{equation}
+\sum_{i=1}^{n} x_i^2 = \left( \frac{a}{b} \right)^2 \label{eq:sum}
+\end{equation}
+
+\begin{align*}
+\bar{x} &= \frac{1}{n} \sum_{i} x_i \\
+\hat{\beta} &= (X^\top X)^{-1} X^\top y
+\end{align*}
+
+$$ f(x) = \begin{cases} \sqrt{x} & x \ge 0 \\ \operatorname{sgn}(x) & x < 0 \end{cases} $$ {#eq:cases}
+
+$$ M = \begin{pmatrix} 1 & 0 \\ 0 & \mathrm{e}^{\lambda t} \end{pmatrix} $$
+"""
+INLINE = [r"CL = k \cdot V_d", r"D = \frac{C_{ss} \cdot CL \cdot \tau}{F}"]
+COUNT = 7  # two inline, five display
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    try:
+        math.node_modules()
+    except math.MathUnavailable as exc:
+        unavailable(str(exc))
+    project = copy_project(FIXTURES / "minimal", tmp_path_factory.mktemp("equations") / "project")
+    results = project / "manuscript" / "results.md"
+    results.write_text(results.read_text(encoding="utf-8") + TEXT, encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="module")
+def out(project: Path) -> Path:
+    result = run_cli("--root", str(project), "--out", str(project / "build"))
+    assert result.returncode == 0, result.stderr
+    return project / "build"
+
+
+def test_check_counts_the_equations_and_not_their_words(project: Path):
+    report = json.loads(run_cli("check", "--root", str(project), "--format", "json").stdout)
+    counts = {c["name"]: c["value"] for c in report["counts"]}
+    assert counts["equations"] == COUNT
+    assert report["errors"] == 0
+
+
+def test_the_pdf_has_the_equations_typeset_with_their_tex_as_formula_alt_text(out: Path):
+    text = subprocess.run(["pdftotext", "-layout", str(out / f"{SLUG}.pdf"), "-"], capture_output=True, text=True)
+    assert not re.search(r"\\frac|\\begin|\$\$|\\label|\\eqref", text.stdout), "raw TeX in the PDF"
+    assert re.search(r"\(1\)\s*$", text.stdout, re.M) and re.search(r"\(3\)\s*$", text.stdout, re.M)
+    assert "Equation 1" in text.stdout and "(2)" in text.stdout
+    formulas = []
+    with pikepdf.open(out / f"{SLUG}.pdf") as pdf:
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Formula":
+                    formulas.append(str(node.get("/Alt")))
+                kids = node.get("/K")
+                stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+    assert len(formulas) == COUNT and all(formulas)
+    assert INLINE[0] in formulas and any(alt.startswith(r"\sum_{i=1}") for alt in formulas)
+
+
+def test_each_equation_is_drawn_in_the_pdf_as_vector_math(out: Path):
+    # WeasyPrint draws each equation's SVG as paths on the page: no raster image, and the glyphs are
+    # outlines, so pdftotext reads no math text either (test above).
+    with pikepdf.open(out / f"{SLUG}.pdf") as pdf:
+        images = [image for page in pdf.pages for image in page.images]
+        drawn = b"".join(page.Contents.read_bytes() for page in pdf.pages if "/Contents" in page)
+    assert images == []
+    assert drawn.count(b" c\n") + drawn.count(b" l\n") > 100 * COUNT, "hardly any paths on the pages"
+
+
+def test_the_html_has_mathml_with_the_tex_and_numbered_display_equations(out: Path):
+    root = html.parse(str(out / f"{SLUG}.html")).getroot()
+    maths = root.findall(".//{http://www.w3.org/1998/Math/MathML}math") or root.findall(".//math")
+    assert len(maths) == COUNT
+    annotations = [a.text for a in root.iter("annotation") if a.get("encoding") == "application/x-tex"]
+    assert INLINE[0] in annotations
+    numbered = root.findall(".//span[@class='equation']")
+    assert [n.get("id") for n in numbered] == ["eq:conc", "eq:sum", "eq:cases"]
+    assert [n.findtext("span[@class='equation-number']") for n in numbered] == ["(1)", "(2)", "(3)"]
+    assert root.find(".//a[@href='#eq:conc']").text == "Equation 1"
+    assert (out / "fonts" / "STIXTwoMath-Regular.woff2").is_file() and (out / "fonts" / "OFL-STIXTwoMath.txt").is_file()
+
+
+def test_the_page_with_mathml_is_valid_html5_by_the_nu_html_checker(out: Path):
+    from test_html_page import nu_html_check
+
+    result = nu_html_check(out / f"{SLUG}.html")
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_chromium_renders_the_mathml_without_errors(out: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = chromium(playwright)
+        tab = browser.new_page()
+        problems: list[str] = []
+        tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        tab.goto((out / f"{SLUG}.html").as_uri())
+        tab.wait_for_function("document.fonts.status === 'loaded'")
+        heights = tab.evaluate("[...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)")
+        fonts = tab.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+        browser.close()
+    assert problems == [] and len(heights) == COUNT and all(h > 5 for h in heights), (problems, heights)
+    assert "STIX Two Math" in fonts
+
+
+def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):
+    with zipfile.ZipFile(out / f"{SLUG}.docx") as word:
+        document = word.read("word/document.xml").decode()
+    assert document.count("<m:oMath>") + document.count("<m:oMath ") >= COUNT
+    assert "\\frac" not in document
+    converted = libreoffice_pdf(out / f"{SLUG}.docx", tmp_path)
+    text = subprocess.run(["pdftotext", str(converted), "-"], capture_output=True, text=True).stdout
+    squashed = re.sub(r"\s+", "", text)
+    assert "CL=k⋅V" in squashed, "LibreOffice dropped the Word equations (is libreoffice-math installed?)"
+    assert "(1)" in squashed and "(3)" in squashed
+
+
+def test_the_jats_has_formulas_with_mathml_and_tex(project: Path, tmp_path: Path):
+    assert run_cli("submission", "--root", str(project), "--out", str(tmp_path)).returncode == 0
+    [bundle] = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        xml = etree.fromstring(archive.read("manuscript.xml"))
+    mml = "{http://www.w3.org/1998/Math/MathML}math"
+    inline = xml.findall(".//inline-formula")
+    display = xml.findall(".//disp-formula")
+    assert len(inline) == 2 and len(display) == COUNT - 2
+    for formula in inline + display:
+        alternatives = formula.find("alternatives")
+        assert alternatives.find("tex-math").text and alternatives.find(mml) is not None
+    assert inline[0].find("alternatives/tex-math").text == INLINE[0]
+    numbered = [f for f in display if f.get("id")]
+    assert [f.findtext("label") for f in numbered] == ["(1)", "(2)", "(3)"]
+    assert {x.get("rid") for x in xml.iter("xref") if x.get("rid", "").startswith("eq")} <= {
+        f.get("id") for f in numbered
+    }
+
+
+@pytest.mark.parametrize(
+    ("tex", "message", "column"),
+    [
+        (r"$\frac{a}{$", "Missing close brace", 10),  # the brace left open
+        (r"$x = \fracc{a}{b}$", r"Undefined control sequence \fracc", 6),
+        (r"$$\left( a + b$$", r"Extra \left or missing \right", 3),
+    ],
+)
+def test_bad_tex_is_an_error_at_its_file_line_and_column(
+    project: Path, tmp_path: Path, tex: str, message: str, column: int
+):
+    broken = copy_project(project, tmp_path / "broken")
+    intro = broken / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", f"See {tex} here."]) + "\n", encoding="utf-8")
+    line = len(lines) + 2
+    for command in (["check"], ["html"]):
+        result = run_cli(*command, "--root", str(broken), "--out", str(tmp_path / "out"))
+        assert result.returncode == 1
+        found = re.search(rf"intro\.md:{line}:(\d+): error\[math-syntax\]: .*{re.escape(message)}", result.stderr)
+        assert found, result.stderr
+        assert int(found.group(1)) == len("See ") + column
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.html"))
+
+
+def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: Path, monkeypatch):
+    copy = copy_project(project, tmp_path / "copy")
+    out = tmp_path / "out"
+    build(copy, out)
+    math.render.cache_clear()
+
+    def no_typesetting(*args, **kwargs):
+        raise AssertionError("an unchanged equation was typeset again")
+
+    monkeypatch.setattr(math, "_ask", no_typesetting)
+    intro = copy / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]

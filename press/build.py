@@ -249,9 +249,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         )
 
     def render_ahead(unresolved: Any) -> None:  # while citeproc runs: the figures, the first rendering's parts
-        media.prefetch(unresolved, todo, run.pool)
-        if "pdf" in todo:
-            media.prefetch_equations(unresolved, run.pool)
+        media.prefetch(unresolved, todo, run.pool)  # (the equations are typeset by the checks, press.resolve)
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
     resolved = resolve(root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead)

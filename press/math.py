@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -325,14 +326,40 @@ atexit.register(close)
 # --- typesetting ---------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)  # the checks typeset each expression, and the build then asks again
+# Each expression typeset once a process: the checks typeset them all, in a thread of their own, while
+# the build's print rendering asks for the same ones; whoever asks second waits for the first.
+_typeset: dict[tuple[str, bool], Future] = {}
+_typeset_lock = threading.Lock()
+
+
 def render(tex: str, display: bool) -> Rendered:
     """Typeset ``tex`` (the TeX between the dollars, without them) inline or as a display equation.
 
     Raises MathError for TeX that ``check`` reports, MathUnavailable without node or the packages.
     The same (tex, display) gives the same bytes, whatever was rendered before and in any process
-    with the same ``key``.
+    with the same ``key``; in one process it is typeset once.
     """
+    with _typeset_lock:
+        future = _typeset.get((tex, bool(display)))
+        mine = future is None
+        if mine:
+            future = _typeset[(tex, bool(display))] = Future()
+    if mine:
+        try:
+            future.set_result(_render(tex, display))
+        except BaseException as exc:
+            future.set_exception(exc)
+    return future.result()
+
+
+def forget() -> None:
+    """Forget what this process typeset (for a test that must see the next typesetting)."""
+    with _typeset_lock:
+        _typeset.clear()
+
+
+def _render(tex: str, display: bool) -> Rendered:
+    """``render``'s work: MathJax typesets ``tex``, the SVG is written here."""
     problem = _before(tex)
     if problem is not None:
         raise problem

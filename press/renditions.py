@@ -201,14 +201,6 @@ class Media:
         with self._lock:
             return set(self._alt_texts)
 
-    def prefetch_equations(self, ast: dict[str, Any], pool: Executor) -> None:
-        """Start typesetting the equations for the PDF, in ``pool``, beside the rest of the build."""
-        expressions = {
-            (e["c"][1], e["c"][0]["t"] == "DisplayMath") for e in elements(ast["blocks"]) if e["t"] == "Math"
-        }
-        for tex, display in sorted(expressions):
-            pool.submit(self.equation, tex, display)
-
     def _image(self, source: Source, attr: list, fmt: str) -> tuple[list, str]:
         """The image's attributes and target in ``fmt``."""
         ident, classes, pairs = attr

@@ -198,7 +198,7 @@ def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: P
     copy = copy_project(project, tmp_path / "copy")
     out = tmp_path / "out"
     build(copy, out)
-    math.render.cache_clear()
+    math.forget()
 
     def no_typesetting(*args, **kwargs):
         raise AssertionError("an unchanged equation was typeset again")

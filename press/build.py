@@ -252,7 +252,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         media.prefetch(unresolved, todo, run.pool)  # (the equations are typeset by the checks, press.resolve)
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
-    resolved = resolve(root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead)
+    def parsed(parse: Any) -> None:  # the media stage looks for no figure or equation the parse has not
+        media.expect(parse.has_images, parse.has_math)
+
+    resolved = resolve(
+        root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead, parsed_hook=parsed
+    )
     media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)
     clean_stale(out_dir)

@@ -217,14 +217,14 @@ def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> 
             [error(manuscript.metadata.path.name, None, "pandoc", f"pandoc could not parse the sections: {exc}")]
         ) from None
     groups = split_by_file(ast, len(sections))
-    for group in groups:
-        equations.normalise(group)
+    found = [equations.normalise(group) for group in groups]
     citations: list[CitationUse] = []
     crossrefs: list[CitationUse] = []
     for section, section_blocks in zip(sections, groups, strict=True):
         for use in locate(section.text, cite_ids(section_blocks), section.display):
             (crossrefs if use.key.startswith(CROSSREF_PREFIXES) else citations).append(use)
-    return Parsed(groups, citations, crossrefs, ast["pandoc-api-version"])
+    has_images, has_math = any(images for images, _ in found), any(math for _, math in found)
+    return Parsed(groups, citations, crossrefs, ast["pandoc-api-version"], has_images, has_math)
 
 
 def _citeproc_error(manuscript: Manuscript, exc: Exception) -> PressError:

@@ -41,9 +41,17 @@ ID_AFTER = re.compile(r"^\{#(?P<id>eq:[^\s{}]+)\}$")
 CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:")
 
 
-def normalise(blocks: list[dict]) -> None:
-    """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references."""
+def normalise(blocks: list[dict]) -> tuple[bool, bool]:
+    """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references.
+
+    Returns whether ``blocks`` hold an image and whether they hold math: this walk sees every element,
+    and the media stage need not look for either in a document that has none.
+    """
+    images = math = False
     for element in elements(blocks):
+        kind = element["t"]
+        images = images or kind == "Image"
+        math = math or kind == "Math"
         content = element.get("c")
         if element["t"] in ("Para", "Plain") and isinstance(content, list):
             element["c"] = _inlines(content)
@@ -51,6 +59,7 @@ def normalise(blocks: list[dict]) -> None:
             equation = _environment(content[1])
             if equation is not None:
                 element["t"], element["c"] = "Para", [equation]
+    return images, math
 
 
 def _inlines(inlines: list[dict]) -> list[dict]:

@@ -256,3 +256,5 @@ class Parsed:
     citations: list[CitationUse]
     crossrefs: list[CitationUse]
     api_version: list[int]
+    has_images: bool = True  # False: the media stage need not look for figures (True: it looks)
+    has_math: bool = True

@@ -58,11 +58,23 @@ class Media:
         self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
         self.folder = Path(folder if folder is not None else self._scratch.name).resolve()  # the renditions
         self._sources: dict[str, Source | None] = {}
+        # What the parse found (expect): None until told, and then no walk looks for what is not there.
+        self._images: bool | None = None
+        self._math: bool | None = None
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
         self._equations: dict[str, dict[str, float]] = {}  # math.key -> size of its SVG
         self._alt_texts: set[str] = set()
         self._lock = threading.RLock()
+
+    def expect(self, images: bool, math: bool) -> None:
+        """Whether the document has images and math at all (press.equations sees every element)."""
+        self._images, self._math = images, math
+
+    @property
+    def math_expected(self) -> bool | None:
+        """Whether the document has math: None when not told (expect)."""
+        return self._math
 
     @functools.cached_property
     def cache(self) -> media.RenditionCache:
@@ -130,6 +142,8 @@ class Media:
         """Start making the renditions ``formats`` will ask for, in ``pool``, beside the rest of the build."""
         from . import media
 
+        if self._images is False:
+            return
         for element in elements(ast["blocks"]):
             if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
                 for fmt in formats:
@@ -146,6 +160,8 @@ class Media:
         A copy where it changes: the document is shared by every rendering.
         """
         typeset = fmt == "pdf"  # the others show math as MathML (HTML, JATS) or Word equations (DOCX)
+        if self._images is False and (not typeset or self._math is False):
+            return ast
         if not any(
             (e["t"] == "Image" and self.source(e["c"][2][0])) or (typeset and e["t"] == "Math")
             for e in elements(ast["blocks"])

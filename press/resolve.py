@@ -49,6 +49,7 @@ def resolve(
     prefetched: pandoc.Prefetch | None = None,
     loaded: Callable[[Manuscript], None] | None = None,
     while_citeproc: Callable[[pandoc.Ast], None] | None = None,
+    parsed_hook: Callable[[Parsed], None] | None = None,
 ) -> Resolved:
     """The manuscript at ``root``, checked and (with ``document``) resolved.
 
@@ -58,17 +59,20 @@ def resolve(
 
     ``kept``: work an earlier build kept (press.kept). ``prefetched``: the pandoc pass started
     before loading (used when its input is what was loaded). ``loaded`` is called with the
-    manuscript as soon as it is loaded (work that needs only the metadata starts there), and
-    ``while_citeproc`` with the article before its citations are filled in, while citeproc runs.
+    manuscript as soon as it is loaded (work that needs only the metadata starts there),
+    ``parsed_hook`` with the parse, and ``while_citeproc`` with the article before its citations
+    are filled in, while citeproc runs.
     """
     manuscript = load(root, kept)
     if loaded is not None:
         loaded(manuscript)
     parsed = parse(manuscript, prefetched=prefetched)
+    if parsed_hook is not None:
+        parsed_hook(parsed)
     counts = measure(manuscript, parsed)
     # Typesetting every equation is the one slow check: it runs beside the others and citeproc (node
     # does the work; this process mostly waits), and the build writes nothing before it is done.
-    expressions = equations_in(manuscript, parsed)
+    expressions = equations_in(manuscript, parsed) if parsed.has_math else []
     math_check = _beside(check_equations, expressions, kept["math"] if kept is not None else None)
     diagnostics = run_checks(manuscript, parsed, counts)
     resolved = Resolved(manuscript, parsed, diagnostics, counts)

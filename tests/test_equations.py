@@ -94,7 +94,7 @@ def test_each_equation_is_drawn_in_the_pdf_as_vector_math(out: Path):
     # WeasyPrint draws each equation's SVG as paths on the page: no raster image, and the glyphs are
     # outlines, so pdftotext reads no math text either (test above).
     with pikepdf.open(out / f"{SLUG}.pdf") as pdf:
-        images = [image for page in pdf.pages for image in page.images]
+        images = [image for page in pdf.pages for image in page.get_images()]
         drawn = b"".join(page.Contents.read_bytes() for page in pdf.pages if "/Contents" in page)
     assert images == []
     assert drawn.count(b" c\n") + drawn.count(b" l\n") > 100 * COUNT, "hardly any paths on the pages"

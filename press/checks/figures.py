@@ -78,6 +78,8 @@ def located_images(manuscript: Manuscript, parsed: Parsed) -> list[Located]:
 
 def check_figures(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
     """Every figure's problems, in document order."""
+    if not parsed.has_images:
+        return []
     root = manuscript.root.resolve()
     referenced = {use.key for use in parsed.crossrefs}
     first_defined: dict[str, Located] = {}

@@ -43,7 +43,9 @@ MATH_FONT_FACE = (
 
 def _math_font(shared: Shared) -> tuple[bytes, bytes] | None:
     """STIX Two Math and its licence when the article has equations (press.math), else None."""
-    if not shared.document.equations and not any(e["t"] == "Math" for e in elements(shared.document.ast["blocks"])):
+    if shared.media.math_expected is False or not any(
+        e["t"] == "Math" for e in elements(shared.document.ast["blocks"])
+    ):
         return None
     from .. import math
 

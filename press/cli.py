@@ -23,6 +23,7 @@ class Command:
     module: str  # holds ``run(args: argparse.Namespace) -> int``
     help: str
     takes_formats: bool = False
+    takes_words: bool = False  # the words after it are its query (args.query), not formats
 
 
 COMMANDS: dict[str, Command] = {
@@ -32,6 +33,9 @@ COMMANDS: dict[str, Command] = {
         Command("check", "press.check", "run every check without building; exit 1 on errors"),
         Command("submission", "press.submission", "build the submission bundle (dist/<slug>-submission-<date>.zip)"),
         Command("serve", "press.preview", "live HTML preview that rebuilds and reloads on save"),
+        Command(
+            "styles", "press.styles", "list the CSL styles whose id or title has the words given", takes_words=True
+        ),
     )
 }
 DEFAULT_COMMAND = "build"
@@ -43,6 +47,7 @@ examples:
   python build.py pdf docx --out /tmp/out
   python build.py --root ../next-paper
   python build.py check --format json
+  python build.py styles vancouver  find a CSL style's id
 """
 
 
@@ -103,13 +108,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     words = list(args.words)
     command = COMMANDS[words.pop(0) if words and words[0] in COMMANDS else DEFAULT_COMMAND]
-    unknown = [w for w in words if w not in BUILT_FORMATS]
+    args.query = words if command.takes_words else []
+    unknown = [] if command.takes_words else [w for w in words if w not in BUILT_FORMATS]
     if unknown:
         p.error(
             f"unknown command or format: {', '.join(unknown)} "
             f"(commands: {', '.join(COMMANDS)}; formats: {', '.join(BUILT_FORMATS)})"
         )
-    if words and not command.takes_formats:
+    if words and not command.takes_formats and not command.takes_words:
         p.error(f"'{command.name}' takes no formats")
     args.command, args.formats = command, words
     args.out_dir = args.out if args.out is not None else args.root / "build"

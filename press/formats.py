@@ -67,7 +67,7 @@ FORMATS: dict[str, Format] = {
         Format(
             "html",
             ".html",
-            "the article page, self-contained (CSS and script inlined)",
+            "the article page (CSS and script inlined; its fonts and figures beside it)",
             "web",
             ("article.html", "article.css", "article.js", *web_font_files()),
             (),

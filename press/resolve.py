@@ -76,7 +76,7 @@ def resolve(
     math_check = _beside(check_equations, expressions, kept["math"] if kept is not None else None)
     diagnostics = run_checks(manuscript, parsed, counts)
     resolved = Resolved(manuscript, parsed, diagnostics, counts)
-    if not document or diagnostics_have_errors(diagnostics):
+    if not document or resolved.errors:
         resolved.diagnostics = sort_diagnostics(diagnostics + math_check.result())
         if document:
             raise PressError(resolved.diagnostics)
@@ -85,10 +85,6 @@ def resolve(
     if problems := math_check.result():
         raise PressError(sort_diagnostics(diagnostics + problems))
     return resolved
-
-
-def diagnostics_have_errors(diagnostics: list[Diagnostic]) -> bool:
-    return any(d.severity == "error" for d in diagnostics)
 
 
 def _beside(function: Callable[..., list[Diagnostic]], expressions: list, *args: object) -> Future:

@@ -16,7 +16,6 @@ Changed in place, on the parse, so that the checks and the document see the same
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .ast import elements
 
@@ -142,8 +141,3 @@ def reference_style(cite: dict) -> str:
 
 def is_equation(element: dict) -> bool:
     return element["t"] == "Span" and EQUATION_CLASS in element["c"][0][1]
-
-
-def math_of(element: dict) -> Any:
-    """The Math of an equation Span."""
-    return next(e for e in element["c"][1] if e["t"] == "Math")

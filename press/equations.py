@@ -8,7 +8,8 @@
   every output but LaTeX drops. Each becomes a display equation, numbered unless starred, its
   ``\\label`` its id (the environments become the ones that math renderers set inside $$ ... $$).
 - ``\\ref{eq:name}``, ``\\eqref{eq:name}`` and ``\\autoref{eq:name}`` (and the same for figures,
-  tables and sections): cross-references, as ``@eq:name`` is.
+  tables and sections): cross-references, as ``@eq:name`` is; ``\\label{fig:name}`` in a figure's or
+  a table's caption (JOSS's template) its id.
 
 Changed in place, on the parse, so that the checks and the document see the same equations.
 """
@@ -52,6 +53,8 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool]:
         images = images or kind == "Image"
         math = math or kind == "Math"
         content = element.get("c")
+        if kind in ("Figure", "Table"):
+            _caption_label(element)
         if element["t"] in ("Para", "Plain") and isinstance(content, list):
             element["c"] = _inlines(content)
         elif element["t"] == "RawBlock" and content[0] in ("tex", "latex"):
@@ -87,6 +90,26 @@ def _inlines(inlines: list[dict]) -> list[dict]:
         out.append(item)
         index += 1
     return out
+
+
+def _caption_label(element: dict) -> None:
+    """``\\label{fig:x}`` in a figure's or table's caption (as JOSS's template writes it) as its id."""
+    attr = element["c"][0]
+    # The caption's inlines, and for a figure its image's alt text too (pandoc copies the caption there).
+    holders = [block["c"] for block in element["c"][1][1] if block["t"] in ("Plain", "Para")]
+    if element["t"] == "Figure":
+        holders += [e["c"][1] for e in elements(element["c"][2]) if e["t"] == "Image"]
+    for inlines in holders:
+        for index, inline in enumerate(inlines):
+            if inline["t"] == "RawInline" and inline["c"][0] in ("tex", "latex"):
+                match = LABEL.fullmatch(inline["c"][1].strip())
+                if match:
+                    if not attr[0]:
+                        attr[0] = match.group("id")
+                    del inlines[index]
+                    while inlines and inlines[-1]["t"] in ("Space", "SoftBreak"):
+                        inlines.pop()  # the space before the label was the label's
+                    break
 
 
 def equation_span(ident: str, math: dict) -> dict:

@@ -8,7 +8,7 @@ one pandoc parse of press.document; without it only the checks of the loaded mod
 from __future__ import annotations
 
 from ..model import Diagnostic, Manuscript, Parsed
-from . import bibliography, citations, counts, declarations, figures
+from . import bibliography, citations, counts, declarations, figures, latex
 from . import manuscript as manuscript_files
 
 
@@ -27,6 +27,7 @@ def run_checks(
         found += citations.check_citations(manuscript, parsed)
         found += manuscript_files.check_images(manuscript, parsed)
         found += figures.check_figures(manuscript, parsed)
+        found += latex.check_raw_latex(manuscript, parsed)
         found += manuscript_files.check_raw_html(manuscript, parsed)
         found += counts.check_limits(
             manuscript, measured if measured is not None else counts.measure(manuscript, parsed)

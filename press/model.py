@@ -200,6 +200,29 @@ class LineIndex:
         return index + 1, offset - self.starts[index] + 1
 
 
+class InOrder:
+    """Where things of a text stand, looked up in the order the parse gives them: each search starts
+    where the last one left off, so a string written twice is found at its next place."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cursor = 0
+        self._index: LineIndex | None = None
+
+    def find(self, needle: str, past: bool = True) -> tuple[int | None, int | None]:
+        """1-based line and column of ``needle`` from the cursor, or (None, None) when it is not there.
+
+        The cursor moves past it, or with ``past=False`` one character on (the needle is only the start
+        of what was looked for, and the next thing may begin inside it).
+        """
+        at = self.text.find(needle, self.cursor) if needle else -1
+        if at < 0:
+            return None, None
+        self.cursor = at + (len(needle) if past else 1)
+        self._index = self._index or LineIndex(self.text)
+        return self._index.position(at)
+
+
 @dataclass(frozen=True)
 class Templates:
     """Where templates are found: the project's own templates/ first, then the toolchain's.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..ast import elements
-from ..model import Diagnostic, LineIndex, Manuscript, Parsed, Section, error
+from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error
 
 if TYPE_CHECKING:
     from ..kept import Memo
@@ -33,19 +33,12 @@ def equations_in(manuscript: Manuscript, parsed: Parsed) -> list[Expression]:
     sections: list[Section] = ([manuscript.abstract] if manuscript.abstract else []) + manuscript.sections
     found = []
     for section, blocks in zip(sections, parsed.groups, strict=True):
-        index: LineIndex | None = None
-        cursor = 0
+        places = InOrder(section.text)
         for element in elements(blocks):
-            if element["t"] != "Math":
-                continue
-            tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
-            at = _find(section.text, tex, cursor)
-            line = column = None
-            if at >= 0:
-                cursor = at + 1
-                index = index or LineIndex(section.text)
-                line, column = index.position(at)
-            found.append(Expression(tex, display, section.display, line, column))
+            if element["t"] == "Math":
+                tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
+                line, column = _find(places, tex)
+                found.append(Expression(tex, display, section.display, line, column))
     return found
 
 
@@ -53,13 +46,14 @@ def equations_in(manuscript: Manuscript, parsed: Parsed) -> list[Expression]:
 WRAPPER = re.compile(r"\\(?:begin|end)\{(?:aligned|gathered|alignedat)\}(?:\{\d+\})?")
 
 
-def _find(text: str, tex: str, cursor: int) -> int:
-    """Where ``tex`` starts in ``text`` from ``cursor``; for a LaTeX environment made display math, its body."""
+def _find(places: InOrder, tex: str) -> tuple[int | None, int | None]:
+    """Where ``tex`` starts in its text; for a LaTeX environment made display math, where its body does."""
     inner = WRAPPER.sub("", tex).strip()
     for needle in (tex.strip(), inner, inner.split("\n", 1)[0].strip()):
-        if needle and (at := text.find(needle, cursor)) >= 0:
-            return at
-    return -1
+        line, column = places.find(needle, past=False)
+        if line is not None:
+            return line, column
+    return None, None
 
 
 def check_equations(expressions: list[Expression], valid: Memo | None = None) -> list[Diagnostic]:

@@ -15,8 +15,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from ..ast import elements
-from ..model import Diagnostic, Manuscript, Parsed, Section, error, warning
-from .manuscript import _position, is_local
+from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error, warning
+from .manuscript import is_local
 
 PRINT_DPI = 300
 LARGE_FILE = 20 * 2**20
@@ -63,16 +63,11 @@ def located_images(manuscript: Manuscript, parsed: Parsed) -> list[Located]:
                 for inner in elements(element["c"][2]):
                     if inner["t"] == "Image":
                         owner.setdefault(id(inner), element)
-        cursor = 0
+        places = InOrder(section.text)
         for element in elements(blocks):
-            if element["t"] != "Image":
-                continue
-            at = section.text.find(element["c"][2][0], cursor)
-            line = column = None
-            if at >= 0:
-                cursor = at + len(element["c"][2][0])
-                line, column = _position(section.text, at)
-            found.append(Located(section, element, owner.get(id(element)), line, column))
+            if element["t"] == "Image":
+                line, column = places.find(element["c"][2][0])
+                found.append(Located(section, element, owner.get(id(element)), line, column))
     return found
 
 

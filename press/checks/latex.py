@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..ast import elements
-from ..model import Diagnostic, LineIndex, Manuscript, Parsed, Section, warning
+from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, warning
 
 CITE = re.compile(
     r"^\\(?P<command>cite[tp]?|citeauthor|citeyear|parencite|textcite|autocite)\*?(?:\[[^\]]*\])*\{(?P<keys>[^{}]+)\}$"
@@ -23,19 +23,13 @@ def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
     sections: list[Section] = ([manuscript.abstract] if manuscript.abstract else []) + manuscript.sections
     found: list[Diagnostic] = []
     for section, blocks in zip(sections, parsed.groups, strict=True):
-        index: LineIndex | None = None
-        cursor = 0
+        places = InOrder(section.text)
         # A Cite made from \ref keeps its TeX as its content (press.equations): not left out, pruned.
         for element in elements(blocks, prune=frozenset({"Cite"})):
             if element["t"] not in ("RawInline", "RawBlock") or element["c"][0] not in ("tex", "latex"):
                 continue
             raw = element["c"][1]
-            at = section.text.find(raw, cursor)
-            line = column = None
-            if at >= 0:
-                cursor = at + len(raw)
-                index = index or LineIndex(section.text)
-                line, column = index.position(at)
+            line, column = places.find(raw)
             shown = raw.strip() if len(raw.strip()) <= 40 else raw.strip()[:37] + "..."
             found.append(
                 warning(

@@ -6,14 +6,13 @@ A section listed in the metadata but missing is found while loading (press.load:
 
 from __future__ import annotations
 
-import functools
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..ast import elements
 from ..load import display_path
-from ..model import Diagnostic, LineIndex, Manuscript, Parsed, Section, error, warning
+from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error, warning
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -54,14 +53,10 @@ def check_images(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
     base = root / "manuscript"
     found: list[Diagnostic] = []
     for section, blocks in zip(sections, parsed.groups, strict=True):
-        cursor = 0
+        places = InOrder(section.text)
         for target in image_targets(blocks):
             # Only to point at the image: the target as pandoc parsed it, searched in order in its file.
-            at = section.text.find(target, cursor)
-            line = column = None
-            if at >= 0:
-                cursor = at + len(target)
-                line, column = _position(section.text, at)
+            line, column = places.find(target)
             scheme = urlsplit(target).scheme.lower()
             if scheme == "file" or target.startswith("//") or (scheme and scheme not in ("data",) and len(scheme) > 1):
                 found.append(
@@ -110,15 +105,6 @@ def _image_hint(target: str, root: Path, base: Path) -> str:
     return f"images are found relative to {display_path(base)}/"
 
 
-@functools.lru_cache(maxsize=16)
-def _line_index(text: str) -> LineIndex:
-    return LineIndex(text)
-
-
-def _position(text: str, at: int) -> tuple[int, int]:
-    return _line_index(text).position(at)
-
-
 UNSAFE_TAGS = {"script", "iframe", "object", "embed", "frame", "frameset", "base", "meta", "form"}
 
 
@@ -162,7 +148,7 @@ def check_raw_html(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
     sections: list[Section] = ([manuscript.abstract] if manuscript.abstract else []) + manuscript.sections
     found: list[Diagnostic] = []
     for section, blocks in zip(sections, parsed.groups, strict=True):
-        cursor = 0
+        places = InOrder(section.text)
         for kind, text in raw_html_pieces(blocks):
             if kind == "link":
                 problems = (
@@ -177,11 +163,7 @@ def check_raw_html(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
                 problems = parser.found
             if not problems:
                 continue
-            at = section.text.find(text.strip().splitlines()[0] if text.strip() else text, cursor)
-            line = column = None
-            if at >= 0:
-                cursor = at + 1
-                line, column = _position(section.text, at)
+            line, column = places.find(text.strip().splitlines()[0] if text.strip() else text, past=False)
             for problem in problems:
                 found.append(
                     error(

@@ -265,10 +265,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media)
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
     written = _write_stale(run, todo, resolved, shared, slug, options)
-    result = _publish(run, slug, written, resolved.diagnostics)
+    # Each asset's hash, once: it decides what is staged and goes into the record.
+    digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
+    result = _publish(run, slug, written, digests, resolved.diagnostics)
     if kept.changed:
         write_kept(out_dir, kept)
-    return result, _record_entries(run, resolved, slug, written, media, options)
+    return result, _record_entries(run, resolved, slug, written, digests, media, options)
 
 
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
@@ -306,7 +308,9 @@ def _write_stale(
     return schedule.run({fmt: functools.partial(write, fmt) for fmt in todo}, release)
 
 
-def _publish(run: Rebuild, slug: str, written: Written, diagnostics: list[Diagnostic]) -> BuildResult:
+def _publish(
+    run: Rebuild, slug: str, written: Written, digests: dict[str, dict[str, str]], diagnostics: list[Diagnostic]
+) -> BuildResult:
     """Stage every written output and asset, then rename them all into place; drop assets no longer used.
 
     An output left as it is still has to be in its place: if it was stale for another reason (not
@@ -327,7 +331,7 @@ def _publish(run: Rebuild, slug: str, written: Written, diagnostics: list[Diagno
             (data, assets), seconds = written[fmt]
             staged[target] = stage(out_dir, target.name, data)
             for name, content in assets.items():
-                if sha256_file(out_dir / name) != _sha256(content):  # one already in place is left as it is
+                if sha256_file(out_dir / name) != digests[fmt][name]:  # one already in place is left as it is
                     staged[out_dir / name] = stage(out_dir, name, content)
             result.outputs.append(Output(fmt, target, seconds, len(data), reason=run.stale[fmt]))
         publish(staged)
@@ -339,7 +343,13 @@ def _publish(run: Rebuild, slug: str, written: Written, diagnostics: list[Diagno
 
 
 def _record_entries(
-    run: Rebuild, resolved: Resolved, slug: str, written: Written, media: Media, options: dict[str, str]
+    run: Rebuild,
+    resolved: Resolved,
+    slug: str,
+    written: Written,
+    digests: dict[str, dict[str, str]],
+    media: Media,
+    options: dict[str, str],
 ) -> dict[str, OutputRecord]:
     """What the record says of each output just written: its bytes' and assets' hashes and its inputs'."""
     fingerprints = run.fingerprints
@@ -355,9 +365,9 @@ def _record_entries(
             len(data),
             fingerprints.snapshot(inputs[fmt]),
             warnings,
-            {name: _sha256(content) for name, content in sorted(assets.items())},
+            dict(sorted(digests[fmt].items())),
         )
-        for fmt, ((data, assets), _seconds) in written.items()
+        for fmt, ((data, _assets), _seconds) in written.items()
     }
 
 

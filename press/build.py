@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .formats import BUILT_FORMATS, COMMON_PACKAGES, FORMATS
 from .model import Diagnostic, PressError, Templates, error
 from .pdf_worker import PdfWorker
-from .project import input_folders, peek_metadata, project_files
+from .project import Project, locate, peek_metadata
 from .record import (
     BuildRecord,
     Fingerprints,
@@ -145,8 +145,9 @@ def _build_locked(
 
     # Started first, each beside the other: the PDF worker's preparation and the pandoc pass (then
     # the checks and the print HTML) are the two longest chains before the PDF's layout can start.
-    pdf_worker = PdfWorker.start(root) if "pdf" in stale else None
-    prefetch = _start_pandoc_early(root, peek_metadata(root))
+    project = locate(root)
+    pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
+    prefetch = _start_pandoc_early(project, peek_metadata(project))
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -234,7 +235,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     root, out_dir = run.root, run.out_dir
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
-    run.fingerprints.prime(input_folders(root))
+    run.fingerprints.prime(locate(root).input_folders())
     kept = Kept() if run.force else read_kept(out_dir)  # work an earlier build kept (press.kept)
     todo = [fmt for fmt in run.formats if fmt in run.stale]
     # Only the PDF's rendering starts early; the others are rendered when their writer asks.
@@ -381,7 +382,7 @@ def _remove_unused_assets(out_dir: Path, record: BuildRecord, written: dict[str,
                 (out_dir / name).unlink(missing_ok=True)
 
 
-def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
+def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
     """Start the build's one pandoc pass before loading, on the sections the metadata names.
 
     A guess read without validation: parse() uses the result only when load() produced exactly the
@@ -391,9 +392,8 @@ def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
         from . import pandoc
         from .model import join_sections
 
-        root = root.resolve()
         names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
-        texts = [(root / "manuscript" / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
+        texts = [(project.text_dir / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
         text = join_sections(texts)
         return pandoc.Prefetch(pandoc.markdown_to_ast_args(text), text.encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
@@ -423,9 +423,10 @@ def format_inputs(manuscript: Manuscript, figures: Iterable[Path] = ()) -> dict[
     metadata = manuscript.metadata
     sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
     sources += [s.path for s in manuscript.sections]
-    sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root), *figures]
+    sources += [*manuscript.bib_paths, manuscript.csl_path, *manuscript.layout.files(), *figures]
     common = list(dict.fromkeys(input_path_key(path, root) for path in sources))
-    if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
+    # bib/*.bib: a new file joins the bibliography (a paper's folder holds outputs too: not listed)
+    if not metadata.bibliography_files and not manuscript.layout.single:
         common.append("listing:bib")
     templates = manuscript.templates
     # A project's templates/ overrides the toolchain's file by file: adding or removing a file there

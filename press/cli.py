@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .formats import BUILT_FORMATS, FORMATS
 from .model import PressError
+from .project import MARKDOWN_SUFFIXES, choose
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ examples:
   python build.py html            build just the HTML
   python build.py pdf docx --out /tmp/out
   python build.py --root ../next-paper
+  python build.py drafts/paper.md  a paper in one Markdown file (outputs in drafts/build/)
   python build.py check --format json
   python build.py styles vancouver  find a CSL style's id
 """
@@ -57,7 +59,8 @@ def description() -> str:
     formats = "\n".join(f"  {name:<{width}}{FORMATS[name].description}" for name in BUILT_FORMATS)
     return (
         "Build the manuscript in ROOT/manuscript (metadata.yaml + Markdown sections) with the\n"
-        "bibliography in ROOT/bib into the journal's HTML, PDF and DOCX, with CC BY attribution\n"
+        "bibliography in ROOT/bib, or a paper kept as one Markdown file with YAML front matter\n"
+        "(python build.py PAPER.md), into the journal's HTML, PDF and DOCX, with CC BY attribution\n"
         "and every citation checked.\n\n"
         f"commands:\n{commands}\n\nformats:\n{formats}\n\n{EXAMPLES}"
     )
@@ -73,7 +76,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="COMMAND/FORMAT",
         help=f"a command ({', '.join(COMMANDS)}) and/or formats ({', '.join(BUILT_FORMATS)})",
     )
-    p.add_argument("--root", type=Path, default=Path("."), help="the manuscript project folder (default: .)")
+    p.add_argument(
+        "--root", type=Path, default=Path("."), help="the manuscript project folder, or a paper's .md file (default: .)"
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/build)")
     p.add_argument(
         "--format",
@@ -108,6 +113,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     words = list(args.words)
     command = COMMANDS[words.pop(0) if words and words[0] in COMMANDS else DEFAULT_COMMAND]
+    papers = [w for w in words if Path(w).suffix.lower() in MARKDOWN_SUFFIXES and not command.takes_words]
+    if len(papers) > 1:
+        p.error(f"one paper at a time: {', '.join(papers)}")
+    if papers:  # python build.py drafts/paper.md: its folder is the project, the file its paper
+        words.remove(papers[0])
+        args.root = Path(papers[0])
+    if args.root.suffix.lower() in MARKDOWN_SUFFIXES:
+        args.root = choose(args.root)
     args.query = words if command.takes_words else []
     unknown = [] if command.takes_words else [w for w in words if w not in BUILT_FORMATS]
     if unknown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,8 +109,12 @@ def _formatted_reference(request: str, csl: str) -> str:
     out = pandoc.json_to(request.encode("utf-8"), "html", ["--citeproc", "--csl", csl], sandbox=False)
     html = out.decode("utf-8")
     start = html.find('<div id="ref-this-article"')
-    inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))]
-    return inner.strip()
+    inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))].strip()
+    # A numeric style puts the entry's number in a margin of its own: "1." would head the line alone.
+    numbered = re.fullmatch(
+        r'<div\s+class="csl-left-margin">.*?</div>\s*<div\s+class="csl-right-inline">(.*)</div>', inner, re.DOTALL
+    )
+    return numbered.group(1).strip() if numbered else inner
 
 
 def _meta_value(value: Any) -> dict[str, Any]:

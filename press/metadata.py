@@ -141,13 +141,42 @@ def load_metadata(path: Path, display: str, validated: Memo | None = None) -> Me
                     None,
                     "metadata-missing",
                     "metadata file not found",
-                    "create manuscript/metadata.yaml (see README)",
+                    "create manuscript/metadata.yaml (see README), or keep the paper as one Markdown file "
+                    "with YAML front matter (python build.py paper.md)",
                 )
             ]
         ) from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise PressError([error(display, line, "encoding", "file is not valid UTF-8")]) from None
+    data, lines, problems = read_yaml(text, display)
+    return validate_once(data, lines, display, path, problems, text, validated)
+
+
+def validate_once(
+    data: dict[str, Any],
+    lines: dict[str, int],
+    display: str,
+    path: Path,
+    problems: list[Diagnostic],
+    text: str,
+    validated: Memo | None,
+) -> Metadata:
+    """``validate``, skipped for a ``text`` (whatever the data was read from) found valid before."""
+    key = _validity_key(text) if validated is not None else ""
+    if validated is not None and not problems and validated.get(key) == "valid":
+        return validate(data, lines, display, path, schema=False)
+    metadata = validate(data, lines, display, path, problems)
+    if validated is not None:
+        validated.put(key, "valid")
+    return metadata
+
+
+def read_yaml(
+    text: str, display: str, what: str = "metadata"
+) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
+    """The mapping ``text`` holds, the line of each of its fields (dotted paths), and the problems found
+    reading it (duplicate fields, control characters); PressError when it is no YAML mapping."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -178,18 +207,12 @@ def load_metadata(path: Path, display: str, validated: Memo | None = None) -> Me
                     display,
                     1,
                     "metadata-not-mapping",
-                    "metadata must be a YAML mapping of fields (title:, authors:, ...)",
+                    f"{what} must be a YAML mapping of fields (title:, authors:, ...)",
                 )
             ]
         )
     data = reader.value(node, "")
-    key = _validity_key(text) if validated is not None else ""
-    if validated is not None and not reader.diagnostics and validated.get(key) == "valid":
-        return validate(data, reader.lines, display, path, schema=False)
-    metadata = validate(data, reader.lines, display, path, reader.diagnostics)
-    if validated is not None:
-        validated.put(key, "valid")
-    return metadata
+    return data, reader.lines, reader.diagnostics
 
 
 def validate(
@@ -448,6 +471,11 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
         declarations={k: str(v).strip() for k, v in data.get("declarations", {}).items()},
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         lines=lines,
+        check_levels={
+            str(code): level
+            for level in ("error", "warning", "ignore")
+            for code in data.get("check", {}).get(level, [])
+        },
     )
 
 

@@ -173,6 +173,20 @@ SCHEMA: dict[str, Any] = {
                 "acknowledgements": {"type": TEXT, "description": "thanks"},
             },
         },
+        "check": {
+            "type": "object",
+            "additionalProperties": False,
+            "x-hint": "e.g. check: {error: [bib-no-doi], ignore: [uncited-reference]}",
+            "description": "severities per diagnostic code, over the defaults: an error stays an error",
+            "properties": {
+                level: {"type": "array", "items": {"type": "string"}, "description": f"the codes that are {words}"}
+                for level, words in (
+                    ("error", "errors (a warning raised)"),
+                    ("warning", "warnings"),
+                    ("ignore", "not reported at all"),
+                )
+            },
+        },
         "allow_raw_html": {
             "type": "boolean",
             "description": "let the Markdown carry raw HTML that runs in the reader's browser (default false)",

@@ -213,7 +213,7 @@ def image_paths(document: Document) -> list[Path]:
         if key == "Image":
             target = value[2][0]
             if target and "://" not in target and not target.startswith(("data:", "/")):
-                found.append(document.manuscript.root / "manuscript" / target)
+                found.append(document.manuscript.layout.text_dir / target)
 
     walk(document.ast["blocks"], visit, "", {})
     return found
@@ -270,11 +270,11 @@ def title_page_pdf(shared: Shared, counts: list[Count]) -> bytes:
     html = render(
         templates, "title-page.html", **title_page_context(document, counts), css=css, fonts_css=font_face_css()
     )
-    fetcher = pdf.url_fetcher_for([manuscript.root / "manuscript", *templates.dirs, *font_dirs()])
+    fetcher = pdf.url_fetcher_for([manuscript.layout.text_dir, *templates.dirs, *font_dirs()])
     try:
-        rendered = HTML(
-            string=html, base_url=(manuscript.root / "manuscript").as_uri() + "/", url_fetcher=fetcher
-        ).render(pdf_tags=True)
+        rendered = HTML(string=html, base_url=manuscript.layout.text_dir.as_uri() + "/", url_fetcher=fetcher).render(
+            pdf_tags=True
+        )
     except Exception:  # noqa: BLE001 - WeasyPrint wraps the fetcher's refusal in various types
         _raise_refused(fetcher, templates / "title-page.html")
         raise

@@ -114,7 +114,6 @@ class PdfJob:
 
 def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
     from ..load import display_path
-    from ..project import content_folders
 
     manuscript = shared.document.manuscript
     identifier = hashlib.sha256(f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}".encode()).hexdigest()[
@@ -122,11 +121,11 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
     ]
     return PdfJob(
         html=print_html(shared, blinded),
-        base_url=(manuscript.root / "manuscript").as_uri() + "/",
-        allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
+        base_url=manuscript.layout.text_dir.as_uri() + "/",
+        allowed=[*manuscript.layout.content_folders(), *manuscript.templates.dirs, *font_dirs()],
         media_dir=shared.media.folder,
         formulas=tuple(sorted(shared.media.equation_alt_texts())),
-        shown_dir=display_path(manuscript.root / "manuscript"),
+        shown_dir=display_path(manuscript.layout.text_dir),
         variant=variant,
         identifier=identifier.encode(),
         xmp=xmp_license(shared, blinded),

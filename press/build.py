@@ -236,6 +236,9 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
     run.fingerprints.prime(locate(root).input_folders())
+    # A killed run's temporary files go before this run stages any of its own: the figures' renditions
+    # are staged in .press-media/ while citeproc runs, and a sweep after that removed them mid-rename.
+    clean_stale(out_dir)
     kept = Kept() if run.force else read_kept(out_dir)  # work an earlier build kept (press.kept)
     todo = [fmt for fmt in run.formats if fmt in run.stale]
     # Only the PDF's rendering starts early; the others are rendered when their writer asks.
@@ -261,7 +264,6 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     )
     media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)
-    clean_stale(out_dir)
     slug = resolved.manuscript.metadata.slug
     shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media)
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published

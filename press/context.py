@@ -52,7 +52,7 @@ def self_reference(document: Document) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": "this-article",
         "type": "article-journal",
-        "title": metadata.title,
+        "title": metadata.full_title,
         "author": [{"family": a.family, "given": " ".join(a.name.split()[:-1])} for a in metadata.authors],
         "issued": {"date-parts": [[metadata.copyright_year]]},
     }
@@ -161,8 +161,8 @@ def build_context(document: Document, *, blinded: bool = False) -> dict[str, Any
     json_ld = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
-        "headline": metadata.title,
-        "name": metadata.title,
+        "headline": metadata.full_title,
+        "name": metadata.full_title,
         "inLanguage": metadata.lang,
         "datePublished": document.date,
         "keywords": metadata.keywords,
@@ -176,6 +176,8 @@ def build_context(document: Document, *, blinded: bool = False) -> dict[str, Any
         json_ld["isPartOf"] = {"@type": "Periodical", "name": metadata.journal.name}
     return {
         "title": metadata.title,
+        "subtitle": metadata.subtitle,
+        "full_title": metadata.full_title,
         "short_title": metadata.short_title or metadata.title,
         "lang": metadata.lang,
         "article_type": metadata.article_type,

@@ -175,8 +175,8 @@ class _Translation:
     def _title(self) -> None:
         if "title" in self.data:
             self.put("title", self.data["title"], "title")
-        if self.data.get("subtitle") not in (None, "") and isinstance(self.data.get("title"), str):
-            self.put("title", f"{self.data['title']}: {self.data['subtitle']}", "title")
+        if "subtitle" in self.data:
+            self.put("subtitle", self.data["subtitle"], "subtitle")
 
     def _affiliations(self) -> None:
         raw = self.data.get("affiliations", self.data.get("affiliation"))

@@ -450,6 +450,7 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
         path=path,
         title=title,
         short_title=_text(data.get("short_title")),
+        subtitle=_text(data.get("subtitle")),
         slug=_text(data.get("slug")) or slugify(title),
         lang=_text(data.get("lang")) or "en",
         article_type=_text(data.get("article_type")),

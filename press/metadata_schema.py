@@ -35,6 +35,10 @@ SCHEMA: dict[str, Any] = {
             "x-hint": "add a line 'title: ...' to the metadata",
             "description": "the article's title",
         },
+        "subtitle": {
+            "type": TEXT,
+            "description": "printed under the title; joined to it (`Title: Subtitle`) where one line is wanted",
+        },
         "short_title": {"type": TEXT, "description": "the running title (default: the title)"},
         "slug": {"type": TEXT, "description": "names the output files (default: made from the title)"},
         "lang": {"type": TEXT, "description": "the language of the text (default `en`)"},

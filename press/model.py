@@ -138,6 +138,12 @@ class Metadata:
     allow_raw_html: bool
     lines: dict[str, int]  # dotted field path -> line in the YAML file
     check_levels: dict[str, str] = field(default_factory=dict)  # code -> error, warning or ignore (press.codes)
+    subtitle: str | None = None
+
+    @property
+    def full_title(self) -> str:
+        """Title and subtitle on one line, where a single title is wanted (metadata, references)."""
+        return f"{self.title}: {self.subtitle}" if self.subtitle else self.title
 
     def line_of(self, dotted: str) -> int | None:
         return self.lines.get(dotted)

@@ -103,8 +103,8 @@ def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert found(result, root) == {
         ("index.qmd", 1, "metadata-csl-renamed"),  # csl: vancouver in _quarto.yml
-        ("index.qmd", 9, "front-matter-unknown-field"),  # execute:
-        ("index.qmd", 33, "quarto-code-chunk"),
+        ("index.qmd", 10, "front-matter-unknown-field"),  # execute:
+        ("index.qmd", 34, "quarto-code-chunk"),
         ("references.json", 3, "bib-article-details"),
         # bib-no-doi and declaration-missing: ignored by the front matter's check: settings
     }
@@ -119,6 +119,10 @@ def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
         "Methods": "#sec-methods",
         "Introduction": "#sec-intro",
     }
+    assert page.xpath("//h1[@class='title']")[0].text_content() == "Counting seabirds from the shore"
+    assert page.xpath("//p[@class='subtitle']")[0].text_content() == "a pilot survey"
+    title = "Counting seabirds from the shore: a pilot survey"
+    assert page.xpath("//meta[@name='citation_title']/@content") == [title] and page.findtext(".//title") == title
     text = page.text_content()
     assert "Example Field Station" in text and "120 times" in text and "{{<" not in text
     assert "(1)" in text and "(2)" in text  # Vancouver (nlm-citation-sequence): numbers, in order
@@ -126,7 +130,9 @@ def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
     assert page.xpath("//pre/code[contains(@class, 'python')]")  # the chunk, shown as code
     assert page.get("lang") == "en-GB"
     pdf = pdf_text(out / "counting-seabirds-from-the-shore.pdf")
-    assert "How to cite:\nØstergård I." in pdf or "How to cite: Østergård I." in pdf  # no lone "1." line
+    assert "How to cite:\nØstergård I. Counting seabirds from the shore: a pilot survey." in pdf or (
+        "How to cite: Østergård I. Counting seabirds from the shore: a pilot survey." in pdf
+    )  # no lone "1." line
     assert "Example A. A fictional study of seabird distance from the shore. Journal of Examples." in pdf
 
 
@@ -139,7 +145,7 @@ def test_a_quarto_shortcode_only_quarto_expands_is_an_error_at_its_line(tmp_path
     )
     result = run_cli("check", "--root", str(root))
     assert result.returncode == 1
-    assert re.search(r"index\.qmd:20:1: error\[quarto-shortcode\]: the Quarto shortcode 'video'", result.stderr)
+    assert re.search(r"index\.qmd:21:1: error\[quarto-shortcode\]: the Quarto shortcode 'video'", result.stderr)
     assert "hint: link to the video" in result.stderr
 
 

@@ -58,7 +58,7 @@ def set_core_properties(data: bytes, document, rights: str, blinded: bool) -> by
     metadata = document.metadata
     word = WordDocument(io.BytesIO(data))
     props = word.core_properties
-    props.title = metadata.title[:255]
+    props.title = metadata.full_title[:255]
     props.author = "" if blinded else "; ".join(a.name for a in metadata.authors)
     props.last_modified_by = ""
     props.keywords = ", ".join(metadata.keywords)[:255]

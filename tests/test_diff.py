@@ -346,6 +346,18 @@ def test_diff_against_a_folder(repo, tmp_path):
     assert (tmp_path / "out" / "small-article-changes.docx").is_file()
 
 
+def test_submission_since_adds_the_changes_files_to_bundle_and_manifest(repo, tmp_path):
+    result = run_cli("submission", "--since", "v1", "--root", str(repo), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (bundle,) = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        manifest = archive.read("MANIFEST.txt").decode()
+    for name in ("manuscript-changes.docx", "manuscript-changes.pdf", "manuscript-changes.html"):
+        assert name in names and name in manifest
+    assert _status(repo) == ""
+
+
 def test_libreoffice_shows_the_revisions(diffed, tmp_path):
     source = tmp_path / "changes.docx"
     shutil.copy(diffed / "small-article-changes.docx", source)

@@ -77,13 +77,22 @@ class Changes:
         )
 
 
-def compare(old: dict, new: dict, author: str, date: str) -> tuple[dict, Changes]:
+def compare(
+    old: dict,
+    new: dict,
+    author: str,
+    date: str,
+    old_images: dict[str, str] | None = None,
+    new_images: dict[str, str] | None = None,
+) -> tuple[dict, Changes]:
     """The new document (pandoc JSON, as press.document resolves it) with what changed since ``old`` marked.
 
     Both are the whole article: abstract Div, its end marker, body, References heading, ``refs`` Div.
-    ``date``: ISO 8601, the revisions' date. Neither input is changed.
+    ``date``: ISO 8601, the revisions' date. ``old_images``, ``new_images``: each version's image
+    targets -> a digest of the file's content, so that a figure whose file changed is a changed
+    figure, and one whose file was only renamed is not. Neither input is changed.
     """
-    comparer = _Comparer([["author", author], ["date", date]])
+    comparer = _Comparer([["author", author], ["date", date]], old_images or {}, new_images or {})
     old_blocks, new_blocks = old["blocks"], new["blocks"]
     blocks = [
         *comparer.blocks(old_blocks[:1], new_blocks[:1]),  # the abstract Div
@@ -99,20 +108,29 @@ def compare(old: dict, new: dict, author: str, date: str) -> tuple[dict, Changes
 # ---- keys: what counts as the same ----
 
 
-def _normal(node: Any) -> Any:
-    """``node`` without what is not a change: line breaks of the source, numbers, citeproc's hashes."""
+def _normal(node: Any, images: dict[str, str]) -> Any:
+    """``node`` without what is not a change: line breaks of the source, numbers, citeproc's hashes;
+    each image by its file's content (``images``: target -> digest)."""
     if isinstance(node, list):
-        return [_normal(item) for item in node]
+        return [_normal(item, images) for item in node]
     if not isinstance(node, dict) or "t" not in node:
         return node
     kind, content = node["t"], node.get("c")
+    if kind == "Image":
+        target = content[2][0]
+        return {"t": "Image", "c": [_normal(content[:2], images), images.get(target, target)]}
     if kind in ("Space", "SoftBreak"):
         return {"t": "Space"}
     if kind == "Cite":
         return {
             "t": "Cite",
             "c": [
-                [c["citationId"], c["citationMode"]["t"], _normal(c["citationPrefix"]), _normal(c["citationSuffix"])]
+                [
+                    c["citationId"],
+                    c["citationMode"]["t"],
+                    _normal(c["citationPrefix"], images),
+                    _normal(c["citationSuffix"], images),
+                ]
                 for c in content[0]
             ],
         }
@@ -122,11 +140,12 @@ def _normal(node: Any) -> Any:
         return {"t": "EquationNumber"}
     if kind == "Strong" and LABEL.match(stringify(content)):
         return {"t": "Label", "c": stringify(content).split()[0]}
-    return {"t": kind, "c": _normal(content)}
+    return {"t": kind, "c": _normal(content, images)}
 
 
-def key(node: Any) -> str:
-    return json.dumps(_normal(node), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def key(node: Any, images: dict[str, str] | None = None) -> str:
+    """What ``node`` is compared by (see _normal)."""
+    return json.dumps(_normal(node, images or {}), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _kind(block: dict) -> str:
@@ -160,15 +179,19 @@ def with_class(block: dict, cls: str) -> dict:
 
 
 class _Comparer:
-    def __init__(self, attrs: list):
+    def __init__(self, attrs: list, old_images: dict[str, str], new_images: dict[str, str]):
         self.attrs = attrs
+        self.old_images, self.new_images = old_images, new_images
         self.figures: list[str] = []
         self.tables: list[str] = []
 
     # -- blocks --
 
+    def keys(self, old: list, new: list) -> tuple[list[str], list[str]]:
+        return [key(o, self.old_images) for o in old], [key(n, self.new_images) for n in new]
+
     def blocks(self, old: list[dict], new: list[dict]) -> list[dict]:
-        return self._sequence(old, new, [key(b) for b in old], [key(b) for b in new], self._block_pair, self._whole)
+        return self._sequence(old, new, *self.keys(old, new), self._block_pair, self._whole)
 
     def _sequence(
         self,
@@ -244,9 +267,7 @@ class _Comparer:
         def pair(o: list[dict], n: list[dict]) -> list[list[dict]]:
             return [self.blocks(o, n)]
 
-        return self._sequence(
-            old, new, [key(i) for i in old], [key(i) for i in new], pair, whole, kind=lambda _item: "item"
-        )
+        return self._sequence(old, new, *self.keys(old, new), pair, whole, kind=lambda _item: "item")
 
     def _table(self, old: dict, new: dict) -> dict:
         """A table whose columns stayed: its caption word by word, its rows as wholes."""
@@ -259,10 +280,8 @@ class _Comparer:
             for o, n in zip(old["c"][4], bodies, strict=True)
         ]
         foot = [foot[0], self._rows(old["c"][5][1], foot[1])]
-        table = {"t": "Table", "c": [attr, caption, colspecs, head, bodies, foot]}
-        if key(table) != key(new) or key(old) != key(new):
-            self.tables.append(f"{_label(new) or 'a table'} changed")
-        return with_class(table, CHANGED)
+        self.tables.append(f"{_label(new) or 'a table'} changed")
+        return with_class({"t": "Table", "c": [attr, caption, colspecs, head, bodies, foot]}, CHANGED)
 
     def _rows(self, old: list, new: list) -> list:
         def whole(row: list, cls: str) -> list:
@@ -271,9 +290,7 @@ class _Comparer:
         def pair(o: list, n: list) -> list:
             return [*whole(o, DELETION), *whole(n, INSERTION)]
 
-        return self._sequence(
-            old, new, [key(r) for r in old], [key(r) for r in new], pair, whole, kind=lambda _r: "row"
-        )
+        return self._sequence(old, new, *self.keys(old, new), pair, whole, kind=lambda _r: "row")
 
     def _whole(self, block: dict, cls: str, count: bool = True) -> list[dict]:
         """A block inserted or deleted as a whole: every inline of it in a change Span."""
@@ -289,7 +306,7 @@ class _Comparer:
 
     def inlines(self, old: list[dict], new: list[dict]) -> tuple[list[dict], bool]:
         """``new`` with the words changed since ``old`` marked, and whether anything changed."""
-        old_keys, new_keys = [key(i) for i in old], [key(i) for i in new]
+        old_keys, new_keys = self.keys(old, new)
         opcodes = _coalesce(SequenceMatcher(None, old_keys, new_keys, autojunk=False).get_opcodes(), new_keys)
         out: list[dict] = []
         changed = False

@@ -23,6 +23,7 @@ from typing import Any
 
 from .compare import DELETION, INSERTION, Changes, compare
 from .model import PressError, display_path, error
+from .renditions import Media
 from .writers.shared import Shared
 
 DEFAULT_AUTHOR = "press"
@@ -33,9 +34,11 @@ EXTENSIONS = (".docx", ".pdf", ".html")
 CHANGES_CSS = """
 .insertion { color: #0b57a4; text-decoration: underline; text-decoration-thickness: 0.08em; }
 .deletion { color: #b3261e; text-decoration: line-through; }
-.press-deleted img, .press-inserted img { outline: 0.6mm solid currentColor; }
+/* Images (figures, and the PDF's typeset equations) take no text decoration: a frame instead,
+   solid and faded for a deletion, dashed for an insertion. */
+.deletion img, .press-deleted img { outline: 0.4mm solid #b3261e; outline-offset: 0.3mm; opacity: 0.45; }
+.insertion img, .press-inserted img { outline: 0.4mm dashed #0b57a4; outline-offset: 0.3mm; }
 .press-deleted { color: #b3261e; }
-.press-deleted img { opacity: 0.45; }
 .press-inserted { color: #0b57a4; }
 .press-changed { border-left: 1.2mm solid #b3261e; margin-left: -5mm; padding-left: 3.8mm; }
 .changes-summary { border: 0.3mm solid #888; padding: 2mm 4mm; margin: 0 0 5mm 0; font-size: 9pt;
@@ -57,6 +60,7 @@ class Comparison:
     document: Any  # press.document.Document: the new version's, its AST the marked one
     changes: Changes
     resolved: Any  # the new version's press.resolve.Resolved
+    earlier_figures: dict[str, Any]  # target in the marked AST -> press.renditions.Source: old figures' files
 
     @property
     def slug(self) -> str:
@@ -81,36 +85,102 @@ def compare_versions(
     revision or folder, and with the earlier version's own diagnostics (its files named
     ``REV:path``) when it does not build.
     """
-    from .resolve import resolve
     from .revision import copy_project, revision_project
 
     if against is not None:
-        label = display_path(against)
-        old_root = copy_project(against)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(resolve, root) if new is None else None
-            old = _resolve_old(old_root, label, old_root)
-            new = future.result() if future is not None else new
-    else:
-        assert revision is not None
-        label = revision
-        with revision_project(root, revision) as old_root, ThreadPoolExecutor(max_workers=1) as pool:
-            future = pool.submit(resolve, root) if new is None else None
-            old = _resolve_old(old_root, label, old_root)
-            new = future.result() if future is not None else new
+        return _compare_at(root, copy_project(against), display_path(against), author, new)
+    assert revision is not None
+    with revision_project(root, revision) as old_root:
+        return _compare_at(root, old_root, revision, author, new)
+
+
+def _compare_at(root: Path, old_root: Path, label: str, author: str, new: Any | None) -> Comparison:
+    """Resolve the version at ``old_root`` beside the one at ``root`` (unless ``new`` is it), and compare."""
+    from .resolve import resolve
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(resolve, root) if new is None else None
+        old = _resolve_old(old_root, label)
+        new = future.result() if future is not None else new
     document = new.document
-    marked, changes = compare(old.document.ast, document.ast, author, revision_date(document))
-    return Comparison(label, dataclasses.replace(document, ast=marked), changes, new)
+    old_ast, earlier = _earlier_figures(old.document.ast, old_root, root)
+    marked, changes = compare(
+        old_ast,
+        document.ast,
+        author,
+        revision_date(document),
+        _image_digests(old_ast, old_root, earlier),
+        _image_digests(document.ast, root),
+    )
+    return Comparison(label, dataclasses.replace(document, ast=marked), changes, new, earlier)
 
 
-def _resolve_old(old_root: Path, label: str, folder: Path) -> Any:
+EARLIER = "press-earlier:"  # the target of a figure file as the earlier version had it
+
+
+def _image_path(root: Path, target: str) -> Path | None:
+    from urllib.parse import unquote
+
+    if not target or "://" in target or target.startswith(("data:", "/")):
+        return None
+    path = (root / "manuscript" / unquote(target)).resolve()
+    return path if path.is_relative_to(root.resolve()) and path.is_file() else None
+
+
+def _earlier_figures(ast: dict, old_root: Path, root: Path) -> tuple[dict, dict[str, Any]]:
+    """The earlier AST with each image whose file is not the same now pointing at its earlier file.
+
+    Those files are read now, while the earlier version's folder exists; the writers find them by
+    their ``press-earlier:`` targets (_BothVersionsMedia).
+    """
+    import json
+
+    from .ast import elements
+    from .renditions import Media
+
+    ast = json.loads(json.dumps(ast))
+    media = Media(old_root)
+    earlier: dict[str, Any] = {}
+    try:
+        for element in elements(ast["blocks"]):
+            if element["t"] != "Image":
+                continue
+            target = element["c"][2][0]
+            old_path, new_path = _image_path(old_root, target), _image_path(root, target)
+            if old_path is None or (new_path is not None and old_path.read_bytes() == new_path.read_bytes()):
+                continue
+            source = media.source(target)
+            if source is not None:
+                element["c"][2][0] = EARLIER + target
+                earlier[EARLIER + target] = dataclasses.replace(source, target=EARLIER + target)
+    finally:
+        media.close()
+    return ast, earlier
+
+
+def _image_digests(ast: dict, root: Path, earlier: dict[str, Any] | None = None) -> dict[str, str]:
+    """Each image target of ``ast`` -> the digest of its file's bytes."""
+    from .ast import elements
+
+    digests = {}
+    for element in elements(ast["blocks"]):
+        if element["t"] == "Image":
+            target = element["c"][2][0]
+            if earlier and target in earlier:
+                digests[target] = _sha256(earlier[target].data)
+            elif (path := _image_path(root, target)) is not None:
+                digests[target] = _sha256(path.read_bytes())
+    return digests
+
+
+def _resolve_old(old_root: Path, label: str) -> Any:
     from .resolve import resolve
     from .revision import prefixed
 
     try:
         return resolve(old_root)
     except PressError as exc:
-        raise PressError(prefixed(exc.diagnostics, folder, label)) from None
+        raise PressError(prefixed(exc.diagnostics, old_root, label)) from None
 
 
 # ---- writing ----
@@ -123,7 +193,7 @@ def changes_files(comparison: Comparison, pdf_renderer: Any = None) -> dict[str,
 
     summary = summary_html(comparison)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        shared = _ChangesShared(comparison.document, pool, renderings=("print", "web"))
+        shared = _shared(comparison, pool, ("print", "web"))
         options = WriteOptions()
         word = pool.submit(_docx, shared)
         page = pool.submit(lambda: _with_summary(FORMATS["html"].write(shared, options).decode("utf-8"), summary))
@@ -140,7 +210,7 @@ def changes_files(comparison: Comparison, pdf_renderer: Any = None) -> dict[str,
 def changes_docx(comparison: Comparison) -> bytes:
     """Only the DOCX with the tracked changes."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return _docx(_ChangesShared(comparison.document, pool, renderings=()))
+        return _docx(_shared(comparison, pool, ()))
 
 
 def _docx(shared: Shared) -> bytes:
@@ -148,6 +218,22 @@ def _docx(shared: Shared) -> bytes:
     from .writers import docx
 
     return mark_paragraph_revisions(docx.write(shared, WriteOptions()))
+
+
+def _shared(comparison: Comparison, pool: ThreadPoolExecutor, renderings: tuple[str, ...]) -> Shared:
+    media = _BothVersionsMedia(comparison.document.manuscript.root, comparison.earlier_figures)
+    return _ChangesShared(comparison.document, pool, renderings=renderings, media=media)
+
+
+class _BothVersionsMedia(Media):
+    """The working copy's figures, and the earlier version's files of the figures that changed or went."""
+
+    def __init__(self, root: Path, earlier: dict[str, Any]):
+        super().__init__(root)
+        self._earlier = earlier
+
+    def _read(self, target: str) -> Any:
+        return self._earlier.get(target) or super()._read(target)
 
 
 class _ChangesShared(Shared):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -145,6 +146,37 @@ def test_changed_table_row_is_marked_whole(tmp_path):
     root = resolve_revisions(changes_docx(comparison), accept=True)
     cells = ["".join(t.text for t in tc.iter(f"{{{W}}}t")) for tc in root.iter(f"{{{W}}}tc")]
     assert cells == ["Drug", "Dose", "a", "2", "ketamine", "1"]
+
+
+def _figure(root: Path, rgb: tuple[int, int, int]) -> None:
+    from PIL import Image
+
+    (root / "manuscript" / "img").mkdir(exist_ok=True)
+    Image.new("RGB", (60, 30), rgb).save(root / "manuscript" / "img" / "a.png")
+
+
+def test_figure_whose_file_changed_is_shown_old_and_new(tmp_path):
+    body = "# Results\n\n![A figure.](img/a.png){#fig:a}\n"
+    old, new = write_project(tmp_path / "old", body), write_project(tmp_path / "new", body)
+    _figure(old, (200, 30, 30))
+    _figure(new, (30, 30, 200))
+    comparison = compare_versions(new, against=old)
+    assert comparison.changes.figures == ["Figure 1 changed"]
+    figures = [b for b in comparison.document.ast["blocks"] if b["t"] == "Figure"]
+    assert [f["c"][0][1] for f in figures] == [["press-deleted", CHANGED], ["press-inserted", CHANGED]]
+    word = changes_docx(comparison)
+    media = [n for n in zipfile.ZipFile(io.BytesIO(word)).namelist() if n.startswith("word/media/")]
+    assert len(media) == 2  # the earlier file, read from the earlier version, and the new one
+    root = document_xml(word)
+    assert root.find(".//w:del//w:drawing", NS) is not None and root.find(".//w:ins//w:drawing", NS) is not None
+
+
+def test_unchanged_figure_file_is_no_change(tmp_path):
+    body = "# Results\n\n![A figure.](img/a.png){#fig:a}\n"
+    old, new = write_project(tmp_path / "old", body), write_project(tmp_path / "new", body)
+    _figure(old, (200, 30, 30))
+    _figure(new, (200, 30, 30))
+    assert not compare_versions(new, against=old).changes.any
 
 
 def test_references_added_and_removed(tmp_path):

@@ -48,6 +48,7 @@ CHANGES_CSS = """
 .changes-summary th, .changes-summary td { padding: 0.4mm 3mm 0.4mm 0; text-align: left; vertical-align: top; }
 .changes-summary td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .changes-summary ul { margin: 0.5mm 0 1.5mm 0; padding-left: 5mm; }
+@media screen { .changes-summary { max-width: 46rem; margin: 1.5rem auto; font-size: 0.85rem; } }
 .changes-summary .key .insertion, .changes-summary .key .deletion { padding: 0 0.5mm; }
 """
 

@@ -36,7 +36,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "diff",
             "press.diff",
-            "what changed since git revision REV (or --against DIR): <slug>-changes.docx with tracked changes, .pdf, .html",
+            "what changed since git revision REV (or --against DIR): tracked-changes DOCX, marked PDF and HTML",
             takes_words=True,
         ),
         Command(

@@ -395,3 +395,13 @@ def test_libreoffice_shows_the_revisions(diffed, tmp_path):
     shutil.copy(diffed / "small-article-changes.docx", source)
     text = PdfReader(libreoffice_pdf(source, tmp_path)).pages[0].extract_text()
     assert "moderate" in text and "low" in text  # LibreOffice shows both sides of a tracked change
+
+
+def test_help_names_the_command_and_its_options():
+    result = run_cli("--help")
+    assert "diff " in result.stdout and "--against DIR" in result.stdout and "--since REV" in result.stdout
+
+
+def test_diff_without_a_revision_says_what_to_give(tmp_path):
+    stderr = _fails(write_project(tmp_path / "p", V1), tmp_path)
+    assert "error[diff-usage]: name one git revision" in stderr

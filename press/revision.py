@@ -53,7 +53,8 @@ def revision_project(root: Path, revision: str) -> Iterator[Path]:
         )
     # The tree of the project's folder at that revision ("REV:" is the repository's top).
     tree = f"{revision}:{prefix}"
-    archive = _git(root, "archive", "--format=tar", tree)
+    # From the repository's top: run in a subfolder, git archive limits itself to that folder's path.
+    archive = _git(Path(top.stdout.decode().strip()), "archive", "--format=tar", tree)
     if archive.returncode != 0 or not _has(root, f"{tree}{METADATA_FILE.as_posix()}"):
         raise _fail(
             revision,

@@ -390,6 +390,23 @@ def test_submission_since_adds_the_changes_files_to_bundle_and_manifest(repo, tm
     assert _status(repo) == ""
 
 
+def test_submission_since_an_unknown_revision_writes_no_bundle(repo, tmp_path):
+    result = run_cli("submission", "--since", "v9-never", "--root", str(repo), "--out", str(tmp_path / "dist"))
+    assert result.returncode == 1 and "error[unknown-revision]" in result.stderr
+    assert not (tmp_path / "dist").exists()
+
+
+def test_project_in_a_subfolder_of_the_repository(tmp_path):
+    top = tmp_path / "repo"
+    project = write_project(top / "papers" / "small", V1)
+    subprocess.run([*GIT, "init", "-q"], cwd=top, check=True)
+    _commit(top, "v1", "v1")
+    (project / "manuscript" / "body.md").write_text(V2)
+    result = run_cli("diff", "v1", "--root", str(project), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "7 word(s) added, 2 removed" in result.stdout
+
+
 def test_libreoffice_shows_the_revisions(diffed, tmp_path):
     source = tmp_path / "changes.docx"
     shutil.copy(diffed / "small-article-changes.docx", source)

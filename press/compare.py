@@ -236,6 +236,8 @@ class _Comparer:
     def _block_pair(self, old: dict, new: dict) -> list[dict]:
         """Two blocks of one kind that differ."""
         kind = new["t"]
+        if kind in ("Para", "Plain", "Header") and not _alike(*self.keys(_text_of(old), _text_of(new))):
+            return [*self._whole(old, DELETION), *self._whole(new, INSERTION)]
         if kind in ("Para", "Plain"):
             inlines, changed = self.inlines(old["c"], new["c"])
             block = {"t": kind, "c": inlines}
@@ -331,6 +333,27 @@ class _Comparer:
         if kind == "Note":
             return {"t": "Note", "c": self.blocks(old["c"], new["c"])}
         return {"t": kind, "c": self.inlines(old["c"], new["c"])[0]}
+
+
+# Two paragraphs in one place that share less than this part of their words are a paragraph
+# replaced by another, shown as such, not one rewritten word by word between the words they share.
+ALIKE = 0.4
+
+
+def _text_of(block: dict) -> list[dict]:
+    return block["c"][2] if block["t"] == "Header" else block["c"]
+
+
+def _alike(old_keys: list[str], new_keys: list[str]) -> bool:
+    """Whether two runs of inlines share enough of their words to be compared word by word."""
+    old_words = [k for k in old_keys if k != SPACE_KEY]
+    new_words = [k for k in new_keys if k != SPACE_KEY]
+    if min(len(old_words), len(new_words)) < 4:
+        return True  # a short heading or line: word by word is as clear
+    shared = sum(
+        size for _, _, size in SequenceMatcher(None, old_words, new_words, autojunk=False).get_matching_blocks()
+    )
+    return shared / max(len(old_words), len(new_words)) >= ALIKE
 
 
 def _take(counter: Counter, item: str) -> bool:
@@ -506,7 +529,8 @@ def summarise(blocks: list[dict], comparer: _Comparer, old_refs: dict, new_refs:
         if block["t"] == "Div" and CHANGED in block["c"][0][1] and block["c"][1] and block["c"][1][0]["t"] == "Header":
             block = block["c"][1][0]
         if block["t"] == "Header" and block["c"][0] == 1 and index > 1:
-            sections.append(SectionChange(_title_text(block["c"][2])))
+            removed = WHOLE[DELETION] in block["c"][1][1]
+            sections.append(SectionChange(_title_text(block["c"][2]) + (" (removed)" if removed else "")))
         for element in elements(block):
             if element["t"] == "Span" and element["c"][0][1][:1] in ([INSERTION], [DELETION]):
                 words = _words(element["c"][1])

@@ -110,6 +110,21 @@ def test_words_counted_per_section():
     assert counts == {"Abstract": (0, 0), "Introduction": (3, 1), "Methods": (0, 0)}
 
 
+def test_paragraph_replaced_by_another_is_marked_whole():
+    old = article("Ketamine blocks the NMDA receptor in the spinal cord.\n")
+    new = article("The trials were small, short and rarely blinded at all.\n")
+    merged, changes = compare(old, new, AUTHOR, DATE)
+    assert [b["c"][0][1] for b in merged["blocks"][2:-2]] == [["press-deleted", CHANGED], ["press-inserted", CHANGED]]
+    assert changes.words_removed == 9 and changes.words_added == 10
+
+
+def test_removed_section_is_named_so_in_the_summary():
+    old = article("# Introduction\n\nPain is common.\n\n# Methods\n\nWe searched PubMed.\n")
+    new = article("# Introduction\n\nPain is common.\n")
+    _, changes = compare(old, new, AUTHOR, DATE)
+    assert [(s.title, s.words_removed) for s in changes.sections][-1] == ("Methods (removed)", 4)
+
+
 # ---- through the whole pipeline: resolved documents ----
 
 

@@ -162,7 +162,27 @@ def _kind(block: dict) -> str:
 
 
 def _span(cls: str, attrs: list, inlines: list) -> list:
+    if cls == DELETION:
+        inlines = _without_ids(inlines)
     return [{"t": "Span", "c": [["", [cls], attrs], inlines]}] if inlines else []
+
+
+ATTR_AT = {**ATTRIBUTED, "Span": 0, "Code": 0, "Image": 0, "Link": 0}  # element kind -> where its Attr is
+
+
+def _without_ids(node: Any) -> Any:
+    """A copy of ``node`` with no identifiers: deleted text keeps none, since the new version may
+    use the same ones (a figure replaced under its old id would otherwise be two, in the HTML's ids
+    and the DOCX's bookmarks)."""
+    if isinstance(node, list):
+        return [_without_ids(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _without_ids(value) for key, value in node.items()}
+    where = ATTR_AT.get(node.get("t"))
+    if where is not None and copy["c"][where][0]:
+        copy["c"][where] = ["", *copy["c"][where][1:]]
+    return copy
 
 
 def with_class(block: dict, cls: str) -> dict:
@@ -408,6 +428,8 @@ def _marked_inlines(inlines: list[dict], cls: str, attrs: list) -> list[dict]:
 
 def _marked_blocks(blocks: list[dict], cls: str, attrs: list) -> list[dict]:
     """``blocks`` with every run of inlines in them in one change Span of class ``cls``."""
+    if cls == DELETION:
+        blocks = _without_ids(blocks)
     out = []
     for block in blocks:
         kind, c = block["t"], block.get("c")

@@ -304,29 +304,45 @@ def mark_paragraph_revisions(data: bytes) -> bytes:
 
     pandoc's writer marks runs only; a paragraph mark left unmarked would stay behind, empty, when
     Word rejects an inserted paragraph (or accepts a deleted one). Each revision also gets an id of
-    its own (pandoc numbers them all 1).
+    its own, after the bookmarks' (pandoc numbers them all 1; the two share one space of ids), in
+    the body and the footnotes alike.
     """
     from lxml import etree
 
     from .writers.docx import normalise_zip
 
     source = zipfile.ZipFile(io.BytesIO(data))
-    root = etree.fromstring(source.read("word/document.xml"))
-    for paragraph in root.iter(f"{{{W}}}p"):
-        if (mark := _all_in(paragraph)) is not None:
-            ppr = _properties(paragraph, "pPr", first=True)
-            _properties(ppr, "rPr", before="sectPr").insert(0, _revision(mark))
-    for row in root.iter(f"{{{W}}}tr"):
-        if (mark := _all_in(row)) is not None:
-            _properties(row, "trPr", first=True, after="tblPrEx").append(_revision(mark))
-    for number, revision in enumerate(root.iter(f"{{{W}}}ins", f"{{{W}}}del"), 1):
-        revision.set(f"{{{W}}}id", str(number))
+    parts = {
+        name: etree.fromstring(source.read(name))
+        for name in ("word/document.xml", "word/footnotes.xml")
+        if name in source.namelist()
+    }
+    revisions = (f"{{{W}}}ins", f"{{{W}}}del")
+    for root in parts.values():
+        for paragraph in root.iter(f"{{{W}}}p"):
+            if (mark := _all_in(paragraph)) is not None:
+                ppr = _properties(paragraph, "pPr", first=True)
+                _properties(ppr, "rPr", before="sectPr").insert(0, _revision(mark))
+        for row in root.iter(f"{{{W}}}tr"):
+            if (mark := _all_in(row)) is not None:
+                _properties(row, "trPr", first=True, after="tblPrEx").append(_revision(mark))
+    taken = [
+        int(value)
+        for root in parts.values()
+        for element in root.iter()
+        if element.tag not in revisions and (value := element.get(f"{{{W}}}id", "")).isdigit()
+    ]
+    number = max(taken, default=0)
+    for root in parts.values():
+        for revision in root.iter(*revisions):
+            number += 1
+            revision.set(f"{{{W}}}id", str(number))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name in source.namelist():
             content = source.read(name)
-            if name == "word/document.xml":
-                content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            if name in parts:
+                content = etree.tostring(parts[name], xml_declaration=True, encoding="UTF-8", standalone=True)
             target.writestr(name, content)
     return normalise_zip(out.getvalue())
 

@@ -15,6 +15,7 @@ from conftest import libreoffice_pdf, run_cli
 from diff_support import NS, REFERENCES, W, document_xml, docx_paragraphs, paragraphs, resolve_revisions, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 from pypdf import PdfReader
 
 from press import pandoc
@@ -179,6 +180,7 @@ def test_figure_whose_file_changed_is_shown_old_and_new(tmp_path):
     assert comparison.changes.figures == ["Figure 1 changed"]
     figures = [b for b in comparison.document.ast["blocks"] if b["t"] == "Figure"]
     assert [f["c"][0][1] for f in figures] == [["press-deleted", CHANGED], ["press-inserted", CHANGED]]
+    assert [f["c"][0][0] for f in figures] == ["", "fig:a"]  # the deleted one keeps no id: it is the new one's
     word = changes_docx(comparison)
     media = [n for n in zipfile.ZipFile(io.BytesIO(word)).namelist() if n.startswith("word/media/")]
     assert len(media) == 2  # the earlier file, read from the earlier version, and the new one
@@ -192,6 +194,17 @@ def test_unchanged_figure_file_is_no_change(tmp_path):
     _figure(old, (200, 30, 30))
     _figure(new, (200, 30, 30))
     assert not compare_versions(new, against=old).changes.any
+
+
+def test_changed_footnote_has_revisions_with_ids_of_their_own(tmp_path):
+    old = "Text with a note.[^1]\n\n[^1]: The note as it was.\n"
+    new = "Text with a note.[^1]\n\n[^1]: The note as it is now.\n"
+    word = changes_docx(_compare_projects(tmp_path, old, new))
+    notes = etree.fromstring(zipfile.ZipFile(io.BytesIO(word)).read("word/footnotes.xml"))
+    assert notes.findall(".//w:ins", NS) and notes.findall(".//w:del", NS)
+    kinds = (f"{{{W}}}ins", f"{{{W}}}del")
+    ids = [e.get(f"{{{W}}}id") for part in (notes, document_xml(word)) for e in part.iter(*kinds)]
+    assert len(ids) == len(set(ids))
 
 
 def test_references_added_and_removed(tmp_path):
@@ -323,7 +336,8 @@ def test_diff_docx_has_real_revisions(diffed):
     assert {e.get(f"{{{W}}}author") for e in inserted + deleted} == {AUTHOR}
     assert {e.get(f"{{{W}}}date") for e in inserted + deleted} == {"2024-05-01T00:00:00Z"}
     ids = [e.get(f"{{{W}}}id") for e in inserted + deleted]
-    assert len(ids) == len(set(ids))
+    others = {e.get(f"{{{W}}}id") for e in root.iter() if e.tag not in (f"{{{W}}}ins", f"{{{W}}}del")}
+    assert len(ids) == len(set(ids)) and not set(ids) & others  # bookmarks and revisions share one space
     texts = ["".join(t.text for t in e.iter(f"{{{W}}}delText")) for e in deleted]
     assert "low" in texts
 

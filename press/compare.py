@@ -355,9 +355,10 @@ class _Comparer:
         return {"t": kind, "c": self.inlines(old["c"], new["c"])[0]}
 
 
-# Two paragraphs in one place that share less than this part of their words are a paragraph
-# replaced by another, shown as such, not one rewritten word by word between the words they share.
-ALIKE = 0.4
+# Two paragraphs in one place that share less than this part of the shorter one's words are a
+# paragraph replaced by another, shown as such, not one rewritten word by word between the few words
+# they share ("the", "of"). Of the shorter one: a paragraph cut down to a sentence is still itself.
+ALIKE = 0.5
 
 
 def _text_of(block: dict) -> list[dict]:
@@ -373,7 +374,7 @@ def _alike(old_keys: list[str], new_keys: list[str]) -> bool:
     shared = sum(
         size for _, _, size in SequenceMatcher(None, old_words, new_words, autojunk=False).get_matching_blocks()
     )
-    return shared / max(len(old_words), len(new_words)) >= ALIKE
+    return shared / min(len(old_words), len(new_words)) >= ALIKE
 
 
 def _take(counter: Counter, item: str) -> bool:

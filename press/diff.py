@@ -197,7 +197,7 @@ def changes_files(comparison: Comparison, pdf_renderer: Any = None) -> dict[str,
         shared = _shared(comparison, pool, ("print", "web"))
         options = WriteOptions()
         word = pool.submit(_docx, shared)
-        page = pool.submit(lambda: _with_summary(FORMATS["html"].write(shared, options).decode("utf-8"), summary))
+        page = pool.submit(lambda: _with_summary(FORMATS["html"].write(shared, options).decode("utf-8"), summary, MAIN))
         assets = pool.submit(FORMATS["html"].assets, shared, options)
         job = pdf.job_for(shared)
         job.html = _with_summary(job.html, summary)
@@ -247,11 +247,14 @@ class _ChangesShared(Shared):
 
 
 BODY = re.compile(r"<body\b[^>]*>")
+MAIN = re.compile(r"<main\b[^>]*>")
 
 
-def _with_summary(page: str, summary: str) -> str:
-    """The rendered page with the summary first in its body: the templates stay the journal's own."""
-    found = BODY.search(page)
+def _with_summary(page: str, summary: str, where: re.Pattern = BODY) -> str:
+    """The rendered page with the summary first in its body (the PDF: on the first page, above the
+    title) or its ``<main>`` (the page: after the skip link and the masthead, in the landmark the
+    skip link leads to). The templates stay the journal's own; without the element, first."""
+    found = where.search(page) or BODY.search(page)
     return page[: found.end()] + "\n" + summary + page[found.end() :] if found else summary + page
 
 

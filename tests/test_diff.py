@@ -451,3 +451,10 @@ def test_help_names_the_command_and_its_options():
 def test_diff_without_a_revision_says_what_to_give(tmp_path):
     stderr = _fails(write_project(tmp_path / "p", V1), tmp_path)
     assert "error[diff-usage]: name one git revision" in stderr
+
+
+def test_diff_page_is_valid_html5(diffed):
+    from test_html_page import nu_html_check
+
+    result = nu_html_check(diffed / "small-article-changes.html")
+    assert result.returncode == 0, result.stderr + result.stdout

@@ -201,7 +201,7 @@ def changes_files(comparison: Comparison, pdf_renderer: Any = None) -> dict[str,
         assets = pool.submit(FORMATS["html"].assets, shared, options)
         job = pdf.job_for(shared)
         job.html = _with_summary(job.html, summary)
-        job.identifier = (job.identifier.decode() + "c").encode()[:32]  # not the article PDF's identifier
+        job.identifier = _sha256(job.identifier + b"|changes").encode()[:32]  # not the article PDF's identifier
         typeset = (pdf_renderer or pdf.render_job)(job)
         return {".docx": word.result(), ".pdf": typeset, ".html": page.result().encode("utf-8")} | {
             "assets": assets.result()

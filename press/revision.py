@@ -18,6 +18,9 @@ from pathlib import Path
 from .model import Diagnostic, PressError, display_path, error
 from .project import METADATA_FILE
 
+# A project has a manuscript when one of these files is there (relative to the project's folder).
+MANUSCRIPT_FILES = (METADATA_FILE,)
+
 
 def _fail(where: str, code: str, message: str, hint: str | None = None) -> PressError:
     return PressError([error(where, None, code, message, hint)])
@@ -55,7 +58,7 @@ def revision_project(root: Path, revision: str) -> Iterator[Path]:
     tree = f"{revision}:{prefix}"
     # From the repository's top: run in a subfolder, git archive limits itself to that folder's path.
     archive = _git(Path(top.stdout.decode().strip()), "archive", "--format=tar", tree)
-    if archive.returncode != 0 or not _has(root, f"{tree}{METADATA_FILE.as_posix()}"):
+    if archive.returncode != 0 or not any(_has(root, f"{tree}{name.as_posix()}") for name in MANUSCRIPT_FILES):
         raise _fail(
             revision,
             "manuscript-absent",
@@ -73,7 +76,7 @@ def _has(root: Path, object_name: str) -> bool:
 
 def copy_project(folder: Path) -> Path:
     """The project root of ``--against DIR``: DIR itself, or its parent when DIR is a manuscript folder."""
-    if (folder / METADATA_FILE).is_file():
+    if any((folder / name).is_file() for name in MANUSCRIPT_FILES):
         return folder
     if (folder / METADATA_FILE.name).is_file() and folder.name == METADATA_FILE.parent.name:
         return folder.parent

@@ -407,6 +407,19 @@ def test_diff_against_a_folder(repo, tmp_path):
     assert (tmp_path / "out" / "small-article-changes.docx").is_file()
 
 
+def test_against_a_folder_without_a_manuscript_is_one_clear_error(repo, tmp_path):
+    stderr = _fails(repo, tmp_path, "--against", str(tmp_path / "nowhere"))
+    assert "error[manuscript-absent]: there is no manuscript in" in stderr.splitlines()[0]
+
+
+def test_changes_pdf_has_an_identifier_of_its_own(repo, diffed, tmp_path):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1714521600"}
+    result = run_cli("pdf", "--root", str(repo), "--out", str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr
+    article = PdfReader(tmp_path / "small-article.pdf").trailer["/ID"][0]
+    assert PdfReader(diffed / "small-article-changes.pdf").trailer["/ID"][0] != article
+
+
 def test_submission_since_adds_the_changes_files_to_bundle_and_manifest(repo, tmp_path):
     result = run_cli("submission", "--since", "v1", "--root", str(repo), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -149,6 +150,17 @@ def test_renumbered_table_is_not_a_change(tmp_path):
     assert [b["t"] for b in body] == ["Header", "Para", "Table", "Table"]
     assert "press-deleted" in body[2]["c"][0][1] and CHANGED not in body[3]["c"][0][1]
     assert comparison.changes.tables == ["Table 1 removed"]
+
+
+def test_renumbered_equation_is_not_a_change(tmp_path):
+    first, second = "$$ a = b $$ {#eq:first}\n\n", "$$ c = d $$ {#eq:second}\n\n"
+    old = f"# Results\n\n{first}{second}As @eq:second shows.\n"
+    new = f"# Results\n\n{second}As @eq:second shows.\n"
+    comparison = _compare_projects(tmp_path, old, new)
+    body = comparison.document.ast["blocks"][2:-2]
+    deleted = [b for b in body if spans({"blocks": [b]}, DELETION)]
+    assert len(deleted) == 1 and "a = b" in json.dumps(deleted[0])
+    assert not spans({"blocks": body[-2:]}, INSERTION)  # "c = d", now (1), and "As Equation 1 shows."
 
 
 def test_changed_table_row_is_marked_whole(tmp_path):

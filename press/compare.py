@@ -535,7 +535,7 @@ def _words(inlines: list[dict]) -> int:
     return count
 
 
-def _title_text(inlines: list[dict]) -> str:
+def title_text(inlines: list[dict]) -> str:
     """A heading's text as the new version has it (or the old one's, when it was deleted whole)."""
     kept = [i for i in inlines if not (i["t"] == "Span" and DELETION in i["c"][0][1])]
     return stringify(kept) or stringify(inlines)
@@ -553,7 +553,7 @@ def summarise(blocks: list[dict], comparer: _Comparer, old_refs: dict, new_refs:
             block = block["c"][1][0]
         if block["t"] == "Header" and block["c"][0] == 1 and index > 1:
             removed = WHOLE[DELETION] in block["c"][1][1]
-            sections.append(SectionChange(_title_text(block["c"][2]) + (" (removed)" if removed else "")))
+            sections.append(SectionChange(title_text(block["c"][2]) + (" (removed)" if removed else "")))
         for element in elements(block):
             if element["t"] == "Span" and element["c"][0][1][:1] in ([INSERTION], [DELETION]):
                 words = _words(element["c"][1])

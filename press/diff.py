@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compare import DELETION, INSERTION, Changes, compare
+from .compare import DELETION, INSERTION, Changes, compare, title_text
 from .model import PressError, display_path, error
 from .renditions import Media
 from .writers.shared import Shared
@@ -243,7 +243,20 @@ class _ChangesShared(Shared):
     def context(self, rendering: str = "print", **extra: Any) -> dict[str, Any]:
         if "css" in extra:  # the page and the PDF; the DOCX has styles, not CSS
             extra["css"] = extra["css"] + CHANGES_CSS
-        return super().context(rendering, **extra)
+        context = super().context(rendering, **extra)
+        # The page's contents list the new version's headings, in their new words: a deleted
+        # heading (it has no id) is not there, a reworded one is not both old and new words run together.
+        context["toc"] = [
+            {**entry, "text": title_text(block["c"][2])}
+            for entry, block in zip(context["toc"], _toc_headers(self.document.ast), strict=True)
+            if entry["id"]
+        ]
+        return context
+
+
+def _toc_headers(ast: dict) -> list[dict]:
+    """The headings press.context.table_of_contents lists, in its order."""
+    return [b for b in ast["blocks"] if b["t"] == "Header" and b["c"][0] <= 2]
 
 
 BODY = re.compile(r"<body\b[^>]*>")

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from press import pandoc
 from press.compare import CHANGED, DELETION, INSERTION, compare
-from press.diff import changes_docx, compare_versions
+from press.diff import changes_docx, changes_files, compare_versions
 from press.formats import WriteOptions
 from press.resolve import resolve
 from press.writers import docx
@@ -217,6 +217,16 @@ def test_changed_footnote_has_revisions_with_ids_of_their_own(tmp_path):
     kinds = (f"{{{W}}}ins", f"{{{W}}}del")
     ids = [e.get(f"{{{W}}}id") for part in (notes, document_xml(word)) for e in part.iter(*kinds)]
     assert len(ids) == len(set(ids))
+
+
+def test_page_contents_list_the_new_headings_only(tmp_path):
+    import html5lib
+
+    old = "# Introduction\n\nPain is common.\n\n# Methods\n\nWe searched.\n\n# Extra\n\nGone now.\n"
+    new = "# Background\n\nPain is common.\n\n# Methods\n\nWe searched.\n"
+    page = changes_files(_compare_projects(tmp_path, old, new))[".html"]
+    nav = html5lib.parse(page, namespaceHTMLElements=False).find(".//nav[@class='toc']")
+    assert [" ".join("".join(a.itertext()).split()) for a in nav.iter("a")] == ["Background", "Methods", "References"]
 
 
 def test_references_added_and_removed(tmp_path):

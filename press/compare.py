@@ -535,6 +535,22 @@ def _words(inlines: list[dict]) -> int:
     return count
 
 
+def accepted(node: Any) -> Any:
+    """``node`` with every change accepted: deletions dropped, insertions unwrapped (a copy)."""
+    if isinstance(node, dict):
+        return {key: accepted(value) for key, value in node.items()}
+    if not isinstance(node, list):
+        return node
+    out: list = []
+    for item in node:
+        if isinstance(item, dict) and item.get("t") == "Span" and item["c"][0][1][:1] in ([INSERTION], [DELETION]):
+            if INSERTION in item["c"][0][1]:
+                out += accepted(item["c"][1])
+            continue
+        out.append(accepted(item))
+    return out
+
+
 def title_text(inlines: list[dict]) -> str:
     """A heading's text as the new version has it (or the old one's, when it was deleted whole)."""
     kept = [i for i in inlines if not (i["t"] == "Span" and DELETION in i["c"][0][1])]

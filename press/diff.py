@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import html
 import io
 import re
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compare import DELETION, INSERTION, Changes, compare, title_text
+from .compare import DELETION, INSERTION, Changes, accepted, compare, title_text
+from .document import stringify
 from .model import PressError, display_path, error
 from .renditions import Media
 from .writers.shared import Shared
@@ -252,6 +254,12 @@ class _ChangesShared(Shared):
             if entry["id"]
         ]
         return context
+
+    @functools.cached_property
+    def description(self) -> str:
+        """The page's and the PDF's description: the new abstract's, without the deleted words."""
+        text = " ".join(stringify(accepted(self.document.ast["blocks"][0]["c"][1])).split())
+        return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"  # as Shared's
 
 
 def _toc_headers(ast: dict) -> list[dict]:

@@ -219,13 +219,17 @@ def test_changed_footnote_has_revisions_with_ids_of_their_own(tmp_path):
     assert len(ids) == len(set(ids))
 
 
-def test_page_contents_list_the_new_headings_only(tmp_path):
+def test_page_contents_and_description_are_the_new_version_s(tmp_path):
     import html5lib
 
     old = "# Introduction\n\nPain is common.\n\n# Methods\n\nWe searched.\n\n# Extra\n\nGone now.\n"
     new = "# Background\n\nPain is common.\n\n# Methods\n\nWe searched.\n"
-    page = changes_files(_compare_projects(tmp_path, old, new))[".html"]
-    nav = html5lib.parse(page, namespaceHTMLElements=False).find(".//nav[@class='toc']")
+    write_project(tmp_path / "old", old, abstract="Then the abstract.")
+    write_project(tmp_path / "new", new, abstract="Now the abstract.")
+    page = changes_files(compare_versions(tmp_path / "new", against=tmp_path / "old"))[".html"]
+    root = html5lib.parse(page, namespaceHTMLElements=False)
+    assert root.find(".//meta[@name='description']").get("content") == "Now the abstract."
+    nav = root.find(".//nav[@class='toc']")
     assert [" ".join("".join(a.itertext()).split()) for a in nav.iter("a")] == ["Background", "Methods", "References"]
 
 

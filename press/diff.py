@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compare import DELETION, INSERTION, Changes, accepted, compare, title_text
+from .compare import Changes, accepted, compare, title_text
 from .document import stringify
 from .model import PressError, display_path, error
 from .renditions import Media
@@ -320,7 +320,9 @@ def _shorten(text: str, limit: int = 160) -> str:
 # ---- the DOCX: whole paragraphs and rows ----
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
 CONTENT = {f"{{{W}}}{name}" for name in ("t", "delText", "drawing", "tab", "br", "footnoteReference", "sym")}
+CONTENT.add(f"{{{M}}}t")  # an equation's text: Word's equations have runs of their own (m:r)
 
 
 def mark_paragraph_revisions(data: bytes) -> bytes:
@@ -396,7 +398,7 @@ def _all_in(container: Any) -> Any:
     """The w:ins or w:del that holds every run with content in ``container``, if they all share one kind."""
     kinds: set[str] = set()
     first = None
-    for run in container.iter(f"{{{W}}}r"):
+    for run in container.iter(f"{{{W}}}r", f"{{{M}}}r"):
         if not any(child.tag in CONTENT for child in run):
             continue
         holder = run.getparent()
@@ -512,6 +514,3 @@ def run(args: argparse.Namespace) -> int:
         f"{len(changes.figures)} figure and {len(changes.tables)} table change(s), in {seconds:.2f} s"
     )
     return 0
-
-
-__all__ = ["DELETION", "INSERTION", "compare_versions", "changes_files", "run", "write_changes"]

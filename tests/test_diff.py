@@ -163,6 +163,14 @@ def test_renumbered_equation_is_not_a_change(tmp_path):
     assert not spans({"blocks": body[-2:]}, INSERTION)  # "c = d", now (1), and "As Equation 1 shows."
 
 
+def test_paragraph_with_an_unchanged_equation_is_not_deleted_whole(tmp_path):
+    comparison = _compare_projects(tmp_path, "$x = y$ always.\n\nNext.\n", "$x = y$\n\nNext.\n")
+    accepted_xml = resolve_revisions(changes_docx(comparison), accept=True)
+    assert (
+        accepted_xml.find(".//m:oMath", {"m": "http://schemas.openxmlformats.org/officeDocument/2006/math"}) is not None
+    )
+
+
 def test_changed_table_row_is_marked_whole(tmp_path):
     old = "# Results\n\n" + TABLE.format(a="a", b="1", caption="Doses.", ident="doses")
     new = "# Results\n\n" + TABLE.format(a="a", b="2", caption="Doses.", ident="doses")

@@ -35,6 +35,12 @@ COMMANDS: dict[str, Command] = {
         Command("submission", "press.submission", "build the submission bundle (dist/<slug>-submission-<date>.zip)"),
         Command("serve", "press.preview", "live HTML preview that rebuilds and reloads on save"),
         Command(
+            "diff",
+            "press.diff",
+            "what changed since git revision REV (or --against DIR): tracked-changes DOCX, marked PDF and HTML",
+            takes_words=True,
+        ),
+        Command(
             "styles", "press.styles", "list the CSL styles whose id or title has the words given", takes_words=True
         ),
     )
@@ -50,6 +56,8 @@ examples:
   python build.py drafts/paper.md  a paper in one Markdown file (outputs in drafts/build/)
   python build.py check --format json
   python build.py styles vancouver  find a CSL style's id
+  python build.py diff v1-submitted  tracked changes since the tag v1-submitted (DOCX, PDF, HTML)
+  python build.py submission --since v1-submitted  the bundle, with those changes files in it
 """
 
 
@@ -104,6 +112,22 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8000, help="serve: port (default: 8000)")
     p.add_argument("--open", action="store_true", dest="open_browser", help="serve: open the page in a browser")
+    p.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="diff: compare with this copy of the project (the folder with manuscript/ and bib/) instead of a revision",
+    )
+    p.add_argument(
+        "--author", default=None, help="diff, submission --since: the tracked changes' author (default: press)"
+    )
+    p.add_argument(
+        "--since",
+        default=None,
+        metavar="REV",
+        help="submission: add what changed since git revision REV (python build.py diff REV) to the bundle",
+    )
     return p
 
 

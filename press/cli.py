@@ -137,7 +137,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     words = list(args.words)
     command = COMMANDS[words.pop(0) if words and words[0] in COMMANDS else DEFAULT_COMMAND]
-    papers = [w for w in words if Path(w).suffix.lower() in MARKDOWN_SUFFIXES and not command.takes_words]
+    # A paper's file among the words (a query's words are papers only when they are files).
+    papers = [
+        w
+        for w in words
+        if Path(w).suffix.lower() in MARKDOWN_SUFFIXES and (not command.takes_words or Path(w).is_file())
+    ]
     if len(papers) > 1:
         p.error(f"one paper at a time: {', '.join(papers)}")
     if papers:  # python build.py drafts/paper.md: its folder is the project, the file its paper

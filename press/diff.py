@@ -126,7 +126,9 @@ def _image_path(root: Path, target: str) -> Path | None:
 
     if not target or "://" in target or target.startswith(("data:", "/")):
         return None
-    path = (root / "manuscript" / unquote(target)).resolve()
+    from .project import locate
+
+    path = (locate(root).text_dir / unquote(target)).resolve()
     return path if path.is_relative_to(root.resolve()) and path.is_file() else None
 
 

@@ -16,10 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .model import Diagnostic, PressError, display_path, error
-from .project import METADATA_FILE
+from .project import MARKDOWN_SUFFIXES, METADATA_FILE, NoManuscript, choose, locate
 
-# A project has a manuscript when one of these files is there (relative to the project's folder).
-MANUSCRIPT_FILES = (METADATA_FILE,)
+
+def manuscript_file(root: Path) -> Path:
+    """The file that makes the project at ``root`` a manuscript, relative to it: its metadata, or its paper."""
+    try:
+        project = locate(root)
+    except NoManuscript:
+        return METADATA_FILE
+    return project.source.relative_to(project.root)
 
 
 def _fail(where: str, code: str, message: str, hint: str | None = None) -> PressError:
@@ -58,16 +64,18 @@ def revision_project(root: Path, revision: str) -> Iterator[Path]:
     tree = f"{revision}:{prefix}"
     # From the repository's top: run in a subfolder, git archive limits itself to that folder's path.
     archive = _git(Path(top.stdout.decode().strip()), "archive", "--format=tar", tree)
-    if archive.returncode != 0 or not any(_has(root, f"{tree}{name.as_posix()}") for name in MANUSCRIPT_FILES):
+    source = manuscript_file(root)
+    if archive.returncode != 0 or not _has(root, f"{tree}{source.as_posix()}"):
         raise _fail(
             revision,
             "manuscript-absent",
-            f"there is no manuscript at revision '{revision}' ({prefix or './'}{METADATA_FILE.as_posix()} did not exist yet)",
+            f"there is no manuscript at revision '{revision}' ({prefix or './'}{source.as_posix()} did not exist yet)",
         )
     with tempfile.TemporaryDirectory(prefix="press-revision-") as folder:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(folder, filter="data")
-        yield Path(folder)
+        # A paper in one file: the one the working copy has, whatever else its folder held then.
+        yield choose(Path(folder) / source) if source.suffix.lower() in MARKDOWN_SUFFIXES else Path(folder)
 
 
 def _has(root: Path, object_name: str) -> bool:
@@ -76,8 +84,12 @@ def _has(root: Path, object_name: str) -> bool:
 
 def copy_project(folder: Path) -> Path:
     """The project root of ``--against DIR``: DIR itself, or its parent when DIR is a manuscript folder."""
-    if any((folder / name).is_file() for name in MANUSCRIPT_FILES):
-        return folder
+    try:
+        project = locate(folder)
+    except NoManuscript as exc:
+        raise _fail(display_path(folder), "manuscript-absent", exc.reason, exc.hint) from None
+    if project.source.is_file():
+        return project.root
     if (folder / METADATA_FILE.name).is_file() and folder.name == METADATA_FILE.parent.name:
         return folder.parent
     raise _fail(

@@ -251,3 +251,34 @@ def test_licences_as_front_matters_name_them(written, spdx):
 
     assert licence_id(written) == spdx
     assert licence_id("MIT") == "MIT"  # left to the schema, which says what is allowed
+
+
+def test_the_revision_round_of_a_single_file_paper(tmp_path):
+    old = paper(tmp_path / "v1", "joss")
+    new = paper(tmp_path / "v2", "joss")
+    text = (new / "paper.md").read_text(encoding="utf-8")
+    (new / "paper.md").write_text(text.replace("long, gappy and", "long, often gappy and"), encoding="utf-8")
+    result = run_cli("diff", "--against", str(old), "--root", str(new))
+    assert result.returncode == 0, result.stdout + result.stderr
+    changes = new / "build" / "tidepool-a-small-python-package-for-tide-gauge-records-changes.docx"
+    xml = zipfile.ZipFile(changes).read("word/document.xml").decode("utf-8")
+    assert re.search(r"<w:ins [^>]*>.*?often.*?</w:ins>", xml, re.DOTALL)
+
+
+def test_diff_against_a_git_revision_of_a_single_file_paper(tmp_path):
+    root = paper(tmp_path, "joss")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "v1"], check=True)
+    text = (root / "paper.md").read_text(encoding="utf-8")
+    (root / "paper.md").write_text(text.replace("long, gappy and", "long, often gappy and"), encoding="utf-8")
+    result = run_cli("diff", "HEAD", str(root / "paper.md"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "build" / "tidepool-a-small-python-package-for-tide-gauge-records-changes.pdf").is_file()
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout.split() == [
+        "M",
+        "paper.md",
+        "??",
+        "build/",
+    ]

@@ -91,7 +91,9 @@ def compare_versions(
     from .revision import copy_project, revision_project
 
     if against is not None:
-        return _compare_at(root, copy_project(against), display_path(against), author, new)
+        label = display_path(against)
+        label = against.resolve().name if label in (".", "") else label  # "changes since ." says nothing
+        return _compare_at(root, copy_project(against), label, author, new)
     assert revision is not None
     with revision_project(root, revision) as old_root:
         return _compare_at(root, old_root, revision, author, new)

@@ -405,8 +405,10 @@ def watch_and_rebuild(
                     started = True
                     if watching is not None:
                         watching.set()
-                    if not changes:  # changes seen now are rebuilt below, which catches up as well
+                    if not changes:  # with changes, the rebuild below reads every file as it is: it catches up too
                         rebuild.catch_up()
+                elif not changes:
+                    continue  # a timeout: still watching, and nothing changed
                 if changes:
                     # Editors save through temporary files: name only the files that are still there.
                     names = sorted({display_path(Path(name)) for _change, name in changes if Path(name).is_file()})

@@ -43,6 +43,12 @@ COMMANDS: dict[str, Command] = {
         Command(
             "styles", "press.styles", "list the CSL styles whose id or title has the words given", takes_words=True
         ),
+        Command(
+            "new",
+            "press.new",
+            "new DIR: write a new manuscript project there that builds at once; never overwrites",
+            takes_words=True,
+        ),
     )
 }
 DEFAULT_COMMAND = "build"
@@ -58,6 +64,7 @@ examples:
   python build.py styles vancouver  find a CSL style's id
   python build.py diff v1-submitted  tracked changes since the tag v1-submitted (DOCX, PDF, HTML)
   python build.py submission --since v1-submitted  the bundle, with those changes files in it
+  python build.py new my-paper --title "My article"  start a new manuscript in my-paper/
 """
 
 
@@ -128,6 +135,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="REV",
         help="submission: add what changed since git revision REV (python build.py diff REV) to the bundle",
     )
+    p.add_argument("--title", default=None, help='new: the new manuscript\'s title (default: "Untitled manuscript")')
     return p
 
 

@@ -131,6 +131,11 @@ CODES: dict[str, Code] = {
     "jats-references": _error("references the JATS writer cannot match"),
     "output-not-folder": _error("--out names something that is not a folder"),
     "output-unwritable": _error("an output folder that cannot be written"),
+    "new-folder": _error("`new` given no folder, or more than one"),
+    "new-not-folder": _error("`new` given a path that is a file"),
+    "new-title": _error("`new --title` empty or with a line break"),
+    "new-file-exists": _error("a file `new` would write, or one in its way, is already there"),
+    "new-unwritable": _error("a file `new` cannot write"),
     "build": _error("the preview's build failed"),
     "internal-error": _error("a bug of press"),
 }

@@ -35,6 +35,9 @@ KEEPALIVE_SECONDS = 15.0
 # The watcher yields once the files have been quiet for STEP_MS; DEBOUNCE_MS caps how long a burst is grouped.
 STEP_MS = 25
 DEBOUNCE_MS = 1000
+# How long the watcher waits for a change before it reports that it is still watching (and how late,
+# at most, the first report that it watches comes).
+WATCHING_MS = 100
 
 CLIENT_SCRIPT = """<script>
 /* press serve: reload on a good rebuild, show the diagnostics of a failed one. Not in the built file. */
@@ -281,26 +284,68 @@ class Rebuilder:
 
     def __init__(self, root: Path, out: Path, state: PreviewState) -> None:
         self.root, self.out, self.state = root, out, state
+        self.ok = False  # the last build succeeded, so its record fingerprints every input it read
+        # The files under the watched folders as they were just before the last build read them.
+        self._before: dict[Path, tuple[int, int]] = {}
+        self._before_paths: list[Path] = []
 
-    def __call__(self, reason: str = "") -> bool:
+    def __call__(self, reason: str = "", unless_up_to_date: bool = False) -> bool:
+        """Build; with ``unless_up_to_date``, an outcome where nothing was rebuilt is not published
+        (no reload of the page, no message)."""
         started = time.perf_counter()
+        self._before_paths = watched_paths(self.root, self.out)
+        self._before = file_states(self._before_paths, self.out)
         try:
             result = build(self.root, self.out, ["html"])
         except PressError as exc:
+            self.ok = False
             self.state.record(exc.diagnostics or [error(display_path(self.root), None, "build", "build failed")])
             print_diagnostics(exc.diagnostics)
             print(f"build failed{reason}; the page shows the diagnostics", file=sys.stderr, flush=True)
             return False
         except Exception as exc:  # noqa: BLE001 - a bug of ours is shown in the page too; the server lives on
+            self.ok = False
             diagnostic = error(display_path(self.root), None, "internal-error", f"{type(exc).__name__}: {exc}")
             self.state.record([diagnostic])
             print_diagnostics([diagnostic])
             return False
+        self.ok = True
+        if unless_up_to_date and not result.rebuilt:
+            return True
         page = next((o.path for o in result.outputs if o.format == "html"), None)
         self.state.record([], page=page)
         print_diagnostics(result.warnings)
         print(f"built the HTML in {time.perf_counter() - started:.2f} s{reason}", flush=True)
         return True
+
+    def catch_up(self) -> None:
+        """Rebuild whatever was saved after the last build read its inputs and before watching began.
+
+        Called each time watching (re)starts: a save in that gap raises no event. After a good build
+        the build record holds each input's hash from before it was read, so the incremental build
+        redoes exactly what changed, and nothing at all when nothing did. A failed build leaves no
+        record: the files' sizes and modification times from before it are compared instead.
+        """
+        reason = " (saved while serve started watching)"
+        if self.ok:
+            self(reason, unless_up_to_date=True)
+        elif file_states(self._before_paths, self.out) != self._before:
+            self(reason)
+
+
+def file_states(folders: list[Path], out: Path) -> dict[Path, tuple[int, int]]:
+    """Every file under ``folders`` (outside ``out``), with its modification time and size."""
+    found: dict[Path, tuple[int, int]] = {}
+    out = out.resolve()
+    for folder in folders:
+        for path in folder.rglob("*"):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # removed while listed: the next listing tells
+            if path.is_file() and not path.resolve().is_relative_to(out):
+                found[path] = (stat.st_mtime_ns, stat.st_size)
+    return found
 
 
 def watched_paths(root: Path, out: Path) -> list[Path]:
@@ -328,11 +373,15 @@ def recorded_folders(root: Path, out: Path) -> list[Path]:
     return sorted(folders)
 
 
-def watch_and_rebuild(root: Path, out: Path, rebuild: Rebuilder, stop: threading.Event) -> None:
+def watch_and_rebuild(
+    root: Path, out: Path, rebuild: Rebuilder, stop: threading.Event, watching: threading.Event | None = None
+) -> None:
     """Rebuild after each burst of saves; saves made during a build are grouped into the next one.
 
-    When a build brings in a folder not watched yet (a figure from a new place), watching starts over
-    with it.
+    ``watching`` is set once every folder is watched, so that the server answers only when a save
+    can no longer go unseen; what was saved before that is rebuilt then (Rebuilder.catch_up). When
+    a build brings in a folder not watched yet (a figure from a new place), watching starts over
+    with it, and catches up again.
     """
     import watchfiles
 
@@ -340,22 +389,38 @@ def watch_and_rebuild(root: Path, out: Path, rebuild: Rebuilder, stop: threading
     try:
         while not stop.is_set():
             paths = watched_paths(root, out)
+            started = False
             for changes in watchfiles.watch(
                 *paths,
                 watch_filter=watch_filter,
                 debounce=DEBOUNCE_MS,
                 step=STEP_MS,
                 stop_event=stop,
+                # The first answer, a change or this timeout, comes only once the folders are watched.
+                rust_timeout=WATCHING_MS,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                # Editors save through temporary files: name only the files that are still there.
-                names = sorted({display_path(Path(name)) for _change, name in changes if Path(name).is_file()})
-                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-                rebuild(f" ({shown} changed)" if names else "")
+                if not started:
+                    started = True
+                    if watching is not None:
+                        watching.set()
+                    if not changes:  # with changes, the rebuild below reads every file as it is: it catches up too
+                        rebuild.catch_up()
+                elif not changes:
+                    continue  # a timeout: still watching, and nothing changed
+                if changes:
+                    # Editors save through temporary files: name only the files that are still there.
+                    names = sorted({display_path(Path(name)) for _change, name in changes if Path(name).is_file()})
+                    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                    rebuild(f" ({shown} changed)" if names else "")
                 if watched_paths(root, out) != paths:
                     break
     except Exception as exc:  # noqa: BLE001 - say so rather than serve a page that silently stops following saves
         print(f"serve: stopped watching for changes: {type(exc).__name__}: {exc}; restart serve", file=sys.stderr)
+    finally:
+        if watching is not None:
+            watching.set()  # never leave the server waiting for a watcher that has given up
 
 
 def existing_page(out: Path) -> Path | None:
@@ -391,10 +456,15 @@ def serve(root: Path, out: Path, host: str, port: int, open_browser: bool) -> in
         rebuild = Rebuilder(root, out, state)
         rebuild()
         paths = watched_paths(root, out)
+        watching = threading.Event()
         watcher = threading.Thread(
-            target=watch_and_rebuild, args=(root, out, rebuild, stop), name="press-watch", daemon=True
+            target=watch_and_rebuild, args=(root, out, rebuild, stop, watching), name="press-watch", daemon=True
         )
         watcher.start()
+        # Requests wait in the listening socket until the watcher watches: a page seen is a page that
+        # follows every save made after it (issue 16: the first save was lost in 4 of 6 starts).
+        while not watching.wait(0.25):
+            pass
         bound_host, bound_port = server.server_address[:2]
         url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}/"
         print(f"serving {display_path(out)} at {url}", flush=True)

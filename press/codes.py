@@ -137,6 +137,11 @@ CODES: dict[str, Code] = {
     "new-file-exists": _error("a file `new` would write, or one in its way, is already there"),
     "new-unwritable": _error("a file `new` cannot write"),
     "build": _error("the preview's build failed"),
+    # The revision round (diff).
+    "diff-usage": _error("diff given no revision, or both a revision and --against"),
+    "not-a-repository": _error("diff REV outside a git repository, or without git"),
+    "unknown-revision": _error("a revision git does not know"),
+    "manuscript-absent": _error("no manuscript at the revision or in the --against folder"),
     "internal-error": _error("a bug of press"),
 }
 # Codes made from a name: the journal limit of each count ("over-limit-main_words").

@@ -32,6 +32,9 @@ def emitted_codes() -> dict[str, str]:
                 if len(node.args) >= 3:
                     for code in literal_codes(node.args[2]):
                         found[code] = node.func.id
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_fail":
+                for code in literal_codes(node.args[1]) if len(node.args) >= 2 else ():
+                    found[code] = "error"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "err":
                 if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
                     found[node.args[1].value] = "error"

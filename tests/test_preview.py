@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -433,3 +434,25 @@ def test_serve_on_a_port_in_use_says_so_and_exits_1(tmp_path: Path):
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_follows_a_paper_kept_as_one_markdown_file(tmp_path: Path):
+    project = tmp_path / "paper"
+    shutil.copytree(FIXTURES / "joss", project)
+    server = ServeProcess(project, project / "build", port=free_port())
+    try:
+        page = server.first_answer("/")
+        assert b"tidepool: a small Python package" in page
+        edit(project / "paper.md", "long, gappy and", "long, often gappy and")
+        served = int(re.search(rb"var served = (\d+);", page)[1])
+        stream = server.events()
+        try:
+            state = stream.next_build(timeout=30)
+            while state["generation"] == served:
+                state = stream.next_build(timeout=30)
+        finally:
+            stream.close()
+        assert state["ok"], state
+        assert b"long, often gappy and" in server.get("/")[2]
+    finally:
+        server.stop()

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .flatten import flatten
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES_ENV = "PRESS_NODE_MODULES"
 PACKAGES = {"mathjax": "4.1.3", "@mathjax/mathjax-stix2-font": "4.1.0"}  # the pins package.json should carry
@@ -47,8 +49,9 @@ WEB_FONT = ("@fontsource/stix-two-math", "files/stix-two-math-latin-400-normal.w
 FONT = "STIX Two Math"
 FONT_LICENCE = "SIL Open Font License 1.1 (STIX Fonts Project); MathJax's conversion: Apache-2.0"
 
-# Bumped whenever this module changes the SVG it hands out, so that kept renderings are not reused.
-FORMAT = 1
+# Bumped whenever this module or press.flatten changes the SVG it hands out, so that kept renderings
+# are not reused. 2: one path per colour (press.flatten).
+FORMAT = 2
 
 # The TeX packages MathJax reads with. Left out on purpose: noundefined and noerrors (they draw an
 # unknown command or an error in red instead of raising), autoload and require (they would load
@@ -376,8 +379,10 @@ def _render(tex: str, display: bool) -> Rendered:
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_number(width)}em" height="{_number(height)}em" '
         f'viewBox="{_number(x)} {_number(y)} {_number(w)} {_number(h)}">{answer["body"]}</svg>'
-    )
-    return Rendered(tex=tex, display=bool(display), svg=svg.encode("utf-8"), width=width, height=height, depth=depth)
+    ).encode()
+    # WeasyPrint draws the nested groups node by node; the same outlines as one path cost it far less.
+    svg = flatten(svg) or svg
+    return Rendered(tex=tex, display=bool(display), svg=svg, width=width, height=height, depth=depth)
 
 
 def check(tex: str, display: bool) -> MathError | None:

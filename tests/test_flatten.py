@@ -1,5 +1,5 @@
 """press.flatten: MathJax's SVG redrawn as one path per colour draws the same picture, and what it
-does not know it leaves alone.
+does not know it leaves alone; writers/pdf.equation_paths writes the same PDF as WeasyPrint's parser.
 
 The pictures are compared as a reader sees them: each SVG laid out by WeasyPrint as the build does
 (an <img> with a media: URL), the PDF rasterised by pdftoppm, the difference eroded by a 3x3 minimum
@@ -10,11 +10,14 @@ moved, missing or hollow stroke of a pixel or more does.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
+import pikepdf
 import pytest
 from lxml import etree
 from PIL import Image, ImageChops, ImageFilter
@@ -22,6 +25,7 @@ from PIL import Image, ImageChops, ImageFilter
 from press import flatten, math
 from press.writers import pdf
 
+ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -170,6 +174,14 @@ def test_a_nested_svg_is_kept_in_a_group_that_places_it():
     assert nested and all(group.get("transform").startswith("matrix(") for group in root.findall(f"{SVG}g"))
 
 
+def test_path_data_is_absolute_moves_lines_and_curves_in_whole_numbers(mathjax_svgs):
+    for svg in mathjax_svgs:
+        for path in etree.fromstring(flatten.flatten(svg)).iter(f"{SVG}path"):
+            if path.getparent().tag != f"{SVG}svg" or path.getparent().getparent() is not None:
+                continue  # inside a nested svg: MathJax's own
+            assert pdf.FLAT_PATH.fullmatch(path.get("d")), path.get("d")[:80]
+
+
 def test_a_mirrored_glyph_over_another_still_fills_where_they_overlap(tmp_path):
     # Two overlapping squares, the second drawn through a mirror: as one path under the nonzero rule
     # their windings would cancel where they overlap, unless one is traced backwards.
@@ -236,3 +248,60 @@ def test_rendered_equations_are_flattened_and_their_key_says_so(monkeypatch):
     before = math.key("x", False)
     monkeypatch.setattr(math, "FORMAT", math.FORMAT + 1)
     assert math.key("x", False) != before
+
+
+# --- writers/pdf.equation_paths ------------------------------------------------------------------------
+
+
+def test_equation_paths_write_the_same_pdf_as_weasyprints_parser(mathjax_svgs, tmp_path):
+    from weasyprint import svg as weasyprint_svg
+    from weasyprint.svg.path import path as weasyprint_path
+
+    # Flattened SVGs, and MathJax's own (whose paths are left to WeasyPrint's parser).
+    svgs = [flatten.flatten(svg) for svg in mathjax_svgs] + mathjax_svgs[:20]
+    pdf.import_weasyprint()
+    pdf.equation_paths()
+    assert weasyprint_svg.TAGS["path"] is not weasyprint_path
+    fast = laid_out(svgs, tmp_path)
+    patched = weasyprint_svg.TAGS["path"]
+    try:
+        weasyprint_svg.TAGS["path"] = weasyprint_path
+        parsed = laid_out(svgs, tmp_path)
+    finally:
+        weasyprint_svg.TAGS["path"] = patched
+    with pikepdf.open(io.BytesIO(fast)) as one, pikepdf.open(io.BytesIO(parsed)) as other:
+        assert [p.Contents.read_bytes() for p in one.pages] == [p.Contents.read_bytes() for p in other.pages]
+    assert fast == parsed
+
+
+def test_equation_paths_leave_other_svgs_to_weasyprint(tmp_path, monkeypatch):
+    from weasyprint import HTML
+    from weasyprint import svg as weasyprint_svg
+
+    pdf.import_weasyprint()
+    pdf.equation_paths()
+    patched = weasyprint_svg.TAGS["path"]
+    seen = []
+
+    def spy(drawing, node, font_size, own=patched.weasyprint_path):
+        seen.append(drawing.url)
+        return own(drawing, node, font_size)
+
+    monkeypatch.setattr(patched, "weasyprint_path", spy)
+    figure = tmp_path / "figure.svg"
+    figure.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><path d="M0 0L10 0L10 10Z"/></svg>'
+    )
+    name = f"eq-{'0' * 40}.svg"
+    (tmp_path / name).write_bytes(flatten.flatten(mathjax_svg("x", False)))
+    page = f'<img src="{figure.as_uri()}"><img src="media:{name}">'
+    HTML(string=page, url_fetcher=pdf.url_fetcher_for([tmp_path], tmp_path)).write_pdf()
+    assert seen == [figure.as_uri()]
+
+
+def test_equation_paths_were_checked_against_the_pinned_weasyprint():
+    # A new WeasyPrint may parse paths differently: equation_paths then stays off until it is checked
+    # again (the test above) and WEASYPRINT_FOR_EQUATION_PATHS moved with the pin.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [d for d in project["project"]["dependencies"] if d.replace(" ", "").startswith("weasyprint==")]
+    assert pins == [f"weasyprint=={pdf.WEASYPRINT_FOR_EQUATION_PATHS}"]

@@ -207,3 +207,18 @@ def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: P
     intro = copy / "manuscript" / "intro.md"
     intro.write_text(intro.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
     assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]
+
+
+def test_a_kept_equation_svg_that_is_not_what_its_sizes_vouch_for_is_typeset_again(tmp_path: Path):
+    # The kept SVGs are written without fsync: a crash may tear one, and a torn one must never be used.
+    from press.renditions import Media
+
+    media = Media(tmp_path, tmp_path / ".press-media")
+    name, size = media.equation(r"\frac{a}{b}", True)
+    svg = tmp_path / ".press-media" / name
+    whole = svg.read_bytes()
+    svg.write_bytes(whole[: len(whole) // 2])
+    math.forget()
+    again = Media(tmp_path, tmp_path / ".press-media")  # the next build
+    assert again.equation(r"\frac{a}{b}", True) == (name, size)
+    assert svg.read_bytes() == whole

@@ -358,6 +358,23 @@ def _ask_many(requests: list[tuple[str, bool]]) -> Iterator[dict[str, Any]]:
                 _worker = None
 
 
+def start() -> None:
+    """Start the node process and load MathJax (~0.3 s) if not yet done, in a thread of its own: a
+    build that will have equations starts it before its pandoc pass, so it is ready for the checks.
+    Says nothing when it cannot: the first render raises MathUnavailable then."""
+
+    def starting() -> None:
+        global _worker
+        with _lock:
+            if _worker is None or not _worker.alive():
+                try:
+                    _worker = _Worker(node_modules())
+                except (MathUnavailable, RuntimeError, OSError):
+                    _worker = None
+
+    threading.Thread(target=starting, name="press-math-start", daemon=True).start()
+
+
 def close() -> None:
     """Stop the node process (a later render starts a new one). Also done at exit."""
     global _worker

@@ -148,6 +148,10 @@ def _build_locked(
     project = locate(root)
     pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
     prefetch = _start_pandoc_early(project, peek_metadata(project))
+    if "pdf" in stale and prefetch is not None and _typesets_equations(prefetch.data, out_dir):
+        from . import math
+
+        math.start()  # node loads MathJax (~0.3 s) beside the pandoc pass, ready when the checks ask
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -400,6 +404,14 @@ def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
         return pandoc.Prefetch(pandoc.markdown_to_ast_args(text), text.encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
         return None
+
+
+def _typesets_equations(text: bytes, out_dir: Path) -> bool:
+    """A guess: the text seems to have TeX math, and no equation has been typeset into ``out_dir``
+    yet (a clean build; a rebuild finds most equations kept and may typeset none)."""
+    from .renditions import MEDIA_DIR
+
+    return (b"$" in text or b"\\begin{" in text) and not any((out_dir / MEDIA_DIR).glob("eq-*.json"))
 
 
 def _front_matter_only(manuscript: Manuscript) -> Document:

@@ -34,10 +34,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .flatten import flatten
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES_ENV = "PRESS_NODE_MODULES"
@@ -47,8 +50,9 @@ WEB_FONT = ("@fontsource/stix-two-math", "files/stix-two-math-latin-400-normal.w
 FONT = "STIX Two Math"
 FONT_LICENCE = "SIL Open Font License 1.1 (STIX Fonts Project); MathJax's conversion: Apache-2.0"
 
-# Bumped whenever this module changes the SVG it hands out, so that kept renderings are not reused.
-FORMAT = 1
+# Bumped whenever this module or press.flatten changes the SVG it hands out, so that kept renderings
+# are not reused. 2: one path per colour (press.flatten).
+FORMAT = 2
 
 # The TeX packages MathJax reads with. Left out on purpose: noundefined and noerrors (they draw an
 # unknown command or an error in red instead of raising), autoload and require (they would load
@@ -123,6 +127,7 @@ MathJax.startup.promise.then(() => {
 }).catch((err) => { console.error(err); process.exit(1); });
 """.replace("__PACKAGES__", json.dumps(list(TEX_PACKAGES)))
 
+PIPELINE_BYTES = 16384  # of requests ahead in node's stdin: far below a pipe's 64 KiB
 STARTUP_TIMEOUT = 60.0  # seconds: node and MathJax's components load in about 0.2 s
 ANSWER_TIMEOUT = 60.0  # the first use of a font range loads it from node_modules; no expression takes this long
 
@@ -283,6 +288,28 @@ class _Worker:
         self.process.stdin.flush()
         return self.answer(ANSWER_TIMEOUT)
 
+    def ask_many(self, requests: list[tuple[str, bool]]) -> Iterator[dict[str, Any]]:
+        """The answers to ``requests``, in order, node typesetting the next ones while each is handled.
+
+        A few requests are in the pipe ahead of the answer being read (never more than PIPELINE_BYTES
+        of them): node never waits for this process, and neither pipe can fill up while the other
+        side waits to write (a deadlock)."""
+        assert self.process.stdin is not None
+        lines = [
+            json.dumps({"tex": tex, "display": bool(display)}).encode("utf-8") + b"\n" for tex, display in requests
+        ]
+        sent = answered = in_flight = 0
+        while answered < len(lines):
+            while sent < len(lines) and (sent == answered or in_flight + len(lines[sent]) <= PIPELINE_BYTES):
+                self.process.stdin.write(lines[sent])
+                in_flight += len(lines[sent])
+                sent += 1
+            self.process.stdin.flush()
+            answer = self.answer(ANSWER_TIMEOUT)
+            in_flight -= len(lines[answered])
+            answered += 1
+            yield answer
+
     def close(self) -> None:
         if self.process.poll() is None and self.owner == os.getpid():
             self.process.kill()
@@ -309,6 +336,43 @@ def _ask(tex: str, display: bool) -> dict[str, Any]:
         except RuntimeError:
             _worker = None  # closed by answer(): the next call starts a new one
             raise
+
+
+def _ask_many(requests: list[tuple[str, bool]]) -> Iterator[dict[str, Any]]:
+    """``_ask`` for each request, in order, pipelined (_Worker.ask_many); holds the node process throughout."""
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.alive():
+            _worker = _Worker(node_modules())
+        complete = False
+        try:
+            yield from _worker.ask_many(requests)
+            complete = True
+        except BrokenPipeError:
+            message = _worker.stderr()
+            raise MathUnavailable(f"the MathJax node process stopped: {message or 'no message'}") from None
+        finally:
+            if not complete and _worker is not None:
+                # Answers may still be on their way: they must not be taken for the next request's.
+                _worker.close()
+                _worker = None
+
+
+def start() -> None:
+    """Start the node process and load MathJax (~0.3 s) if not yet done, in a thread of its own: a
+    build that will have equations starts it before its pandoc pass, so it is ready for the checks.
+    Says nothing when it cannot: the first render raises MathUnavailable then."""
+
+    def starting() -> None:
+        global _worker
+        with _lock:
+            if _worker is None or not _worker.alive():
+                try:
+                    _worker = _Worker(node_modules())
+                except (MathUnavailable, RuntimeError, OSError):
+                    _worker = None
+
+    threading.Thread(target=starting, name="press-math-start", daemon=True).start()
 
 
 def close() -> None:
@@ -352,6 +416,38 @@ def render(tex: str, display: bool) -> Rendered:
     return future.result()
 
 
+def render_all(expressions: list[tuple[str, bool]]) -> None:
+    """Typeset every (tex, display) not yet typeset in this process, node working through them without
+    waiting for this process between two (the checks typeset a manuscript's equations this way).
+    What each gives (a Rendered or its MathError) is then what ``render`` returns or raises."""
+    mine: list[tuple[str, bool, Future]] = []
+    with _typeset_lock:
+        for tex, display in dict.fromkeys((tex, bool(display)) for tex, display in expressions):
+            if (tex, display) not in _typeset:
+                _typeset[(tex, display)] = future = Future()
+                mine.append((tex, display, future))
+    asked = []
+    for tex, display, future in mine:
+        problem = _before(tex)
+        if problem is not None:
+            future.set_exception(problem)
+        else:
+            asked.append((tex, display, future))
+    done = 0
+    try:
+        for answer in _ask_many([(tex, display) for tex, display, _ in asked]):
+            tex, display, future = asked[done]
+            done += 1
+            try:
+                future.set_result(_rendered(tex, display, answer))
+            except Exception as error:  # noqa: BLE001 - as render() would raise it, for this expression alone
+                future.set_exception(error)
+    except BaseException as exc:
+        for _, _, future in asked[done:]:
+            future.set_exception(exc)
+        raise
+
+
 def forget() -> None:
     """Forget what this process typeset (for a test that must see the next typesetting)."""
     with _typeset_lock:
@@ -363,7 +459,11 @@ def _render(tex: str, display: bool) -> Rendered:
     problem = _before(tex)
     if problem is not None:
         raise problem
-    answer = _ask(tex, display)
+    return _rendered(tex, display, _ask(tex, display))
+
+
+def _rendered(tex: str, display: bool, answer: dict[str, Any]) -> Rendered:
+    """The Rendered of MathJax's answer, or its MathError."""
     if "error" in answer:
         raise _error(tex, answer)
     x, y, w, h = (float(v) for v in answer["viewBox"].split())
@@ -376,8 +476,10 @@ def _render(tex: str, display: bool) -> Rendered:
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_number(width)}em" height="{_number(height)}em" '
         f'viewBox="{_number(x)} {_number(y)} {_number(w)} {_number(h)}">{answer["body"]}</svg>'
-    )
-    return Rendered(tex=tex, display=bool(display), svg=svg.encode("utf-8"), width=width, height=height, depth=depth)
+    ).encode()
+    # WeasyPrint draws the nested groups node by node; the same outlines as one path cost it far less.
+    svg = flatten(svg) or svg
+    return Rendered(tex=tex, display=bool(display), svg=svg, width=width, height=height, depth=depth)
 
 
 def check(tex: str, display: bool) -> MathError | None:

@@ -23,10 +23,12 @@ def clean_stale(out_dir: Path) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def stage(out_dir: Path, name: str, data: bytes) -> Path:
+def stage(out_dir: Path, name: str, data: bytes, durable: bool = True) -> Path:
     """Write ``data`` to a temporary file beside ``out_dir/name`` and return its path (not yet published).
 
     ``name`` may lie in a subfolder (``fonts/x.woff2``): the folder is made, the file is not yet there.
+    ``durable``: on disk before it is renamed (fsync), so that a crash leaves the old file or the new
+    one; without, a crash may leave a torn file, for what is checked when it is read back.
     """
     folder = (out_dir / name).parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -34,8 +36,9 @@ def stage(out_dir: Path, name: str, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -49,9 +52,9 @@ def publish(staged: dict[Path, Path]) -> None:
         os.replace(temp, target)
 
 
-def replace(out_dir: Path, name: str, data: bytes) -> None:
-    """Replace ``out_dir/name`` with ``data`` at once: staged beside it, then renamed."""
-    os.replace(stage(out_dir, name, data), out_dir / name)
+def replace(out_dir: Path, name: str, data: bytes, durable: bool = True) -> None:
+    """Replace ``out_dir/name`` with ``data`` at once: staged beside it, then renamed (see ``stage``)."""
+    os.replace(stage(out_dir, name, data, durable), out_dir / name)
 
 
 def discard(staged: dict[Path, Path]) -> None:

@@ -207,3 +207,30 @@ def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: P
     intro = copy / "manuscript" / "intro.md"
     intro.write_text(intro.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
     assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]
+
+
+def test_a_kept_equation_svg_that_is_not_what_its_sizes_vouch_for_is_typeset_again(tmp_path: Path):
+    # The kept SVGs are written without fsync: a crash may tear one, and a torn one must never be used.
+    from press.renditions import Media
+
+    media = Media(tmp_path, tmp_path / ".press-media")
+    name, size = media.equation(r"\frac{a}{b}", True)
+    svg = tmp_path / ".press-media" / name
+    whole = svg.read_bytes()
+    svg.write_bytes(whole[: len(whole) // 2])
+    math.forget()
+    again = Media(tmp_path, tmp_path / ".press-media")  # the next build
+    assert again.equation(r"\frac{a}{b}", True) == (name, size)
+    assert svg.read_bytes() == whole
+
+
+def test_a_clean_build_of_text_with_math_starts_mathjax_before_the_checks(tmp_path: Path):
+    from press.build import _typesets_equations
+
+    assert _typesets_equations(b"Clearance is $CL = k V_d$.", tmp_path / "build")
+    assert _typesets_equations(b"\\begin{equation} x \\end{equation}", tmp_path / "build")
+    assert not _typesets_equations(b"No mathematics here.", tmp_path / "build")
+    kept = tmp_path / "build" / ".press-media"
+    kept.mkdir(parents=True)
+    (kept / f"eq-{'0' * 40}.json").write_text("{}")
+    assert not _typesets_equations(b"Clearance is $CL = k V_d$.", tmp_path / "build")  # a rebuild: most are kept

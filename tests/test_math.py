@@ -174,3 +174,18 @@ def test_labels_do_not_carry_over_between_expressions():
     tex = r"\begin{align} a &= b \label{eq:x} \\ c &= d \end{align}"
     assert math.check(tex, True) is None
     assert math.render(tex, True) == math.render(tex, True)
+
+
+def test_typesetting_all_at_once_gives_what_one_at_a_time_gives():
+    # More requests than fit in the pipe ahead of node (math.PIPELINE_BYTES), a bad one among them.
+    many = [(rf"x_{{{n}}} + \frac{{{n}}}{{y}} + \text{{{'w' * 60}}}", n % 2 == 0) for n in range(300)]
+    many.insert(7, (r"\frac{a}{", False))
+    assert sum(len(json.dumps({"tex": t, "display": d})) for t, d in many) > 2 * math.PIPELINE_BYTES
+    math.forget()
+    math.render_all(many)
+    at_once = {pair: math.check(*pair) or math.render(*pair) for pair in many}
+    math.forget()
+    one_at_a_time = {pair: math.check(*pair) or math.render(*pair) for pair in many}
+    assert at_once == one_at_a_time
+    assert isinstance(at_once[(r"\frac{a}{", False)], math.MathError)
+    assert sum(isinstance(v, math.MathError) for v in at_once.values()) == 1

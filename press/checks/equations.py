@@ -61,9 +61,15 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
     from .. import math
 
     found: list[Diagnostic] = []
+    keys: dict[tuple[str, bool], str] = {}
+    try:  # all at once, node typesetting the next while this thread takes in the one before
+        keys = {(e.tex, e.display): math.key(e.tex, e.display) for e in expressions}
+        math.render_all([pair for pair, key in keys.items() if valid is None or valid.get(key) != "valid"])
+    except math.MathUnavailable:
+        pass  # said below, at the first expression it stops
     for expression in expressions:
         try:
-            key = math.key(expression.tex, expression.display)
+            key = keys.get((expression.tex, expression.display)) or math.key(expression.tex, expression.display)
             if valid is not None and valid.get(key) == "valid":
                 continue
             problem = math.check(expression.tex, expression.display)

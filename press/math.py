@@ -466,10 +466,11 @@ def _rendered(tex: str, display: bool, answer: dict[str, Any]) -> Rendered:
     """The Rendered of MathJax's answer, or its MathError."""
     if "error" in answer:
         raise _error(tex, answer)
-    x, y, w, h = (float(v) for v in answer["viewBox"].split())
-    if not answer["width"].endswith("ex"):
+    if not answer.get("viewBox") or not str(answer.get("width", "")).endswith("ex"):
         # MathJax sizes an expression to its container ("100%") only for a tag or a line to break.
+        # A line break in inline math (a \\ b) gives no one SVG at all.
         raise MathError("this expression is laid out across the page, not as one formula", None, "Layout")
+    x, y, w, h = (float(v) for v in answer["viewBox"].split())
     # The viewBox is in thousandths of an em of the math font, which is set at the text's size.
     # Rounded as written into the SVG, so that the numbers and the attributes agree.
     width, height, depth = (float(_number(v / 1000)) for v in (w, h, y + h))

@@ -189,3 +189,8 @@ def test_typesetting_all_at_once_gives_what_one_at_a_time_gives():
     assert at_once == one_at_a_time
     assert isinstance(at_once[(r"\frac{a}{", False)], math.MathError)
     assert sum(isinstance(v, math.MathError) for v in at_once.values()) == 1
+
+
+def test_a_line_break_in_inline_math_is_a_math_error_not_a_crash():
+    problem = math.check(r"a \\ b", False)
+    assert isinstance(problem, math.MathError) and "laid out across the page" in str(problem)

@@ -93,7 +93,9 @@ def locate(text: str, keys: list[str], display: str) -> list[CitationUse]:
     for key in keys:
         # @key, @{key}, or a LaTeX reference to a cross-reference target (press.equations).
         pattern = re.compile(
-            r"(?:@\{?|\\(?:ref|eqref|autoref|cref|Cref)\{)" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"
+            r"(?:@\{?|\\(?:ref|eqref|autoref|cref|Cref)\{|\\[a-z]*cite[a-z]*\*?(?:\[[^\]]*\])*\{(?:[^{}]*,\s*)?)"
+            + re.escape(key)
+            + r"(?![\w:.#$%&+?<>~/-]*\w)"
         )
         match = pattern.search(text, cursor) or pattern.search(text)
         if match is None:

@@ -10,6 +10,8 @@
 - ``\\ref{eq:name}``, ``\\eqref{eq:name}`` and ``\\autoref{eq:name}`` (and the same for figures,
   tables and sections): cross-references, as ``@eq:name`` is; ``\\label{fig:name}`` in a figure's or
   a table's caption (JOSS's template) its id.
+- ``\\cite{a,b}``, ``\\citep``, ``\\citet``, ``\\parencite``, ``\\textcite``, ``\\autocite`` (with their
+  ``[see][p. 3]`` notes): citations, as ``[@a; @b]`` and ``@a`` are, so citeproc formats them.
 
 Changed in place, on the parse, so that the checks and the document see the same equations.
 """
@@ -72,7 +74,7 @@ def _inlines(inlines: list[dict]) -> list[dict]:
         item = inlines[index]
         kind = item.get("t")
         if kind == "RawInline" and item["c"][0] in ("tex", "latex"):
-            replacement = _environment(item["c"][1]) or _reference(item["c"][1])
+            replacement = _environment(item["c"][1]) or _reference(item["c"][1]) or _citation(item["c"][1])
             if replacement is not None:
                 out.append(replacement)
                 index += 1
@@ -148,6 +150,56 @@ def _reference(raw: str) -> dict | None:
         "citationHash": 0,
     }
     return {"t": "Cite", "c": [[citation], [{"t": "RawInline", "c": ["tex", raw]}]]}
+
+
+CITE = re.compile(
+    r"^\\(?P<command>cite[tp]?|parencite|textcite|autocite|citeauthor|citeyear)\*?"
+    r"(?:\[(?P<first>[^\]]*)\])?(?:\[(?P<second>[^\]]*)\])?\{(?P<keys>[^{}]+)\}$"
+)
+IN_TEXT = {"citet", "textcite", "citeauthor"}
+
+
+def _citation(raw: str) -> dict | None:
+    """``\\cite{a,b}`` and its kin (natbib's, biblatex's) as the Cite that ``[@a; @b]`` parses to.
+
+    One note is a suffix (``\\cite[p. 3]{a}``), two a prefix and a suffix (``\\cite[see][p. 3]{a}``);
+    ``\\citet``/``\\textcite`` cite in the text (``@a``), ``\\citeyear`` without the author.
+    """
+    match = CITE.match(raw.strip())
+    if match is None:
+        return None
+    keys = [key.strip() for key in match.group("keys").split(",") if key.strip()]
+    if not keys:
+        return None
+    command = match.group("command")
+    prefix, suffix = (
+        (match.group("first"), match.group("second"))
+        if match.group("second") is not None
+        else (None, match.group("first"))
+    )
+    mode = "AuthorInText" if command in IN_TEXT else "SuppressAuthor" if command == "citeyear" else "NormalCitation"
+    citations = []
+    for index, key in enumerate(keys):
+        citations.append(
+            {
+                "citationId": key,
+                "citationPrefix": _words(prefix) if index == 0 and prefix else [],
+                "citationSuffix": _words(", " + suffix if not suffix.startswith(",") else suffix)
+                if index == len(keys) - 1 and suffix
+                else [],
+                "citationMode": {"t": mode},
+                "citationNoteNum": 0,
+                "citationHash": 0,
+            }
+        )
+    return {"t": "Cite", "c": [citations, [{"t": "RawInline", "c": ["tex", raw]}]]}
+
+
+def _words(text: str) -> list[dict]:
+    inlines: list[dict] = []
+    for word in text.split():
+        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
+    return inlines
 
 
 def reference_style(cite: dict) -> str:

@@ -48,11 +48,31 @@ def test_raw_latex_left_out_is_a_warning_at_its_place_with_the_markdown_to_write
     report = json.loads(run_cli("check", "--root", str(project), "--format", "json").stdout)
     raw = [d for d in report["diagnostics"] if d["code"] == "raw-latex"]
     lines = (project / "manuscript" / "results.md").read_text(encoding="utf-8").splitlines()
-    cite_line = next(n for n, line in enumerate(lines, 1) if "\\cite{" in line)
-    assert [(d["line"], d["severity"]) for d in raw] == [(cite_line, "warning"), (cite_line + 4, "warning")]
-    assert raw[0]["column"] == lines[cite_line - 1].index("\\cite") + 1
-    assert raw[0]["hint"] == "write [@smith2020pain; @jones2019ketamine] (pandoc's citation)"
-    assert "\\textbf{bold}" in raw[1]["message"]
+    bold_line = next(n for n, line in enumerate(lines, 1) if "\\textbf{" in line)
+    assert [(d["line"], d["severity"]) for d in raw] == [(bold_line, "warning")]  # \cite is a citation now
+    assert raw[0]["column"] == lines[bold_line - 1].index("\\textbf") + 1
+    assert "\\textbf{bold}" in raw[0]["message"]
+
+
+def test_latex_citations_are_citations(project: Path, tmp_path: Path):
+    results = project / "manuscript" / "results.md"
+    text = results.read_text(encoding="utf-8")
+    results.write_text(
+        text + "\nAs \\citet{smith2020pain} found \\cite[see][p. 3]{jones2019ketamine}.\n", encoding="utf-8"
+    )
+    try:
+        result = run_cli("html", "--root", str(project), "--out", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        body = html.parse(str(next(tmp_path.glob("*.html")))).getroot().find(".//main").text_content()
+        assert "\\cite" not in body
+        assert "works (Jones & Richebé, 2019; Smith & Kowalski, 2020)" in " ".join(body.split())
+        assert "As Smith & Kowalski (2020) found (see Jones & Richebé, 2019, p. 3)" in " ".join(body.split())
+        report = json.loads(run_cli("check", "--root", str(project), "--format", "json").stdout)
+        assert not [d for d in report["diagnostics"] if d["code"] in ("uncited-reference", "unresolved-citation")]
+        broken = run_cli("check", "--root", str(project))
+        assert broken.returncode == 0
+    finally:
+        results.write_text(text, encoding="utf-8")
 
 
 @pytest.mark.parametrize(

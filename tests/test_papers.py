@@ -282,3 +282,25 @@ def test_diff_against_a_git_revision_of_a_single_file_paper(tmp_path):
         "??",
         "build/",
     ]
+
+
+def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_path):
+    root = paper(tmp_path, "latex-first")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert found(result, root) == {
+        ("draft.md", 2, "declaration-missing"),
+        ("draft.md", 4, "corresponding-author-missing"),
+        ("draft.md", 9, "metadata-csl-renamed"),
+        ("refs.bib", 1, "bib-no-doi"),
+    }  # no raw-latex: \cite, \ref, \eqref, \label and the environments are all understood
+    out = root / "build"
+    (pdf,) = out.glob("*.pdf")
+    text = " ".join(pdf_text(pdf).replace("-\n", "").split())  # a word hyphenated at a line's end
+    assert "decays as in (1), and the half-life follows from the rate constant (Equation 2)" in text
+    assert "textbook material (1); see Table 1 for the symbols" in text
+    assert "\\" not in text and "Émilie Garçon" in text and "Laboratoire d'exemple" in text
+    page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
+    assert len(page.xpath("//math[@display='block']")) == 2 and page.xpath("//*[@id='eq:half']")
+    docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
+    assert docx.count("<m:oMathPara>") == 2

@@ -266,6 +266,7 @@ def unresolved_article(
     if problems:
         raise PressError(problems)
     body = replace_crossrefs(body, tables, figures, sections, numbered)
+    journal = manuscript.metadata.journal
     ast = {
         "pandoc-api-version": parsed.api_version,
         "meta": {},
@@ -273,11 +274,19 @@ def unresolved_article(
             {"t": "Div", "c": [["abstract", [], []], abstract_blocks]},
             {"t": "RawBlock", "c": ["html", ABSTRACT_END]},
             *body,
-            {"t": "Header", "c": [1, ["references", ["unnumbered"], []], [{"t": "Str", "c": "References"}]]},
+            {"t": "Header", "c": [1, ["references", ["unnumbered"], []], text_inlines(journal.references_heading)]},
             {"t": "Div", "c": [[citeproc.REFS_ID, [], []], []]},
         ],
     }
     return ast, tables, figures, numbered
+
+
+def text_inlines(text: str) -> list[dict]:
+    """Plain text as pandoc's inlines: words and the spaces between them."""
+    inlines: list[dict] = []
+    for word in text.split():
+        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
+    return inlines
 
 
 def build_document(

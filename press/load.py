@@ -23,6 +23,7 @@ from .model import (
     unprintable,
     warning,
 )
+from .profiles import journal_for
 from .project import METADATA_FILE
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
     root = root.resolve()
     metadata_path = root / METADATA_FILE
     metadata = load_metadata(metadata_path, display_path(metadata_path), kept["metadata"] if kept else None)
+    metadata.journal = journal_for(metadata, root)  # the journal profile's rules, the metadata's over them
     manuscript_dir = root / "manuscript"
     diagnostics: list[Diagnostic] = []
 

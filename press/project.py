@@ -13,7 +13,7 @@ METADATA_FILE = Path("manuscript") / "metadata.yaml"
 # Every folder of the project that the build reads. The first two hold what a section may pull in
 # (images and whatever else): their files are inputs of every output, and the PDF may load them.
 CONTENT_FOLDERS = ("manuscript", "figures")
-INPUT_FOLDERS = (*CONTENT_FOLDERS, "bib", "templates")
+INPUT_FOLDERS = (*CONTENT_FOLDERS, "bib", "templates", "journals")  # journals/: the project's journal profiles
 
 
 def input_folders(root: Path) -> list[Path]:

@@ -424,6 +424,8 @@ def format_inputs(manuscript: Manuscript, figures: Iterable[Path] = ()) -> dict[
     sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
     sources += [s.path for s in manuscript.sections]
     sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root), *figures]
+    if metadata.journal.profile_path is not None:
+        sources.append(metadata.journal.profile_path)
     common = list(dict.fromkeys(input_path_key(path, root) for path in sources))
     if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
         common.append("listing:bib")
@@ -486,6 +488,11 @@ def run(args: argparse.Namespace) -> int:
     """The ``build`` command: build the formats named (all by default), one line per format, then a summary."""
     from .model import display_path
     from .report import print_diagnostics
+
+    if getattr(args, "review", False):  # the review layout, written beside the typeset outputs (press.review)
+        from .review import run as build_review
+
+        return build_review(args)
 
     def progress(output: Output) -> None:
         detail = "up to date" if output.up_to_date else f"{output.seconds:.2f} s, {output.size / 1024:.0f} KiB"

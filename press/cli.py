@@ -36,6 +36,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "styles", "press.styles", "list the CSL styles whose id or title has the words given", takes_words=True
         ),
+        Command("profiles", "press.profiles", "list the journal profiles (journal: {profile: NAME} picks one)"),
     )
 }
 DEFAULT_COMMAND = "build"
@@ -48,6 +49,8 @@ examples:
   python build.py --root ../next-paper
   python build.py check --format json
   python build.py styles vancouver  find a CSL style's id
+  python build.py pdf docx --review  the review layout (line numbers, double spacing) into build/
+  python build.py profiles        the journal profiles, one a line
 """
 
 
@@ -93,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("pdf/a-3b", "pdf/ua-1"),
         default=None,
         help="build: write an archival (PDF/A-3b) or accessible (PDF/UA-1) PDF; the default PDF is tagged",
+    )
+    p.add_argument(
+        "--review",
+        action="store_true",
+        help="build: the review layout of the pdf and docx (line numbers, double spacing; the journal profile's) "
+        "as <slug>-review.pdf and <slug>-review.docx",
     )
     p.add_argument(
         "--host", default="127.0.0.1", help="serve: address to listen on (default: 127.0.0.1, loopback only)"

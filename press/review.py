@@ -19,13 +19,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .document import text_inlines
 from .model import ReviewLayout
-
-if TYPE_CHECKING:
-    from .formats import WriteOptions
 
 REVIEW_CSS = "review.css"
 SUFFIX = "-review"  # <slug>-review.pdf: beside the typeset <slug>.pdf, which the build record vouches for
@@ -305,26 +302,42 @@ def _insert_spacing(p_pr: Any, spacing: Any) -> None:
 REVIEW_FORMATS = ("pdf", "docx")
 
 
-def review_options(layout: ReviewLayout, blinded: bool = False) -> WriteOptions:
-    from .formats import WriteOptions
-
-    return WriteOptions(blinded=blinded, review=layout)
-
-
 def layout_of(metadata: Any) -> ReviewLayout:
     """The profile's review layout; a profile without one (``review: false``) is shown in the default one."""
     return metadata.journal.review or ReviewLayout()
 
 
 def build_review(root: Path, out_dir: Path, formats: list[str]) -> tuple[list[tuple[Path, float, int]], list]:
-    """Write ``<slug>-review.pdf`` / ``.docx`` into ``out_dir``, published together; (path, seconds, size) each."""
+    """Write ``<slug>-review.pdf`` / ``.docx`` into ``out_dir``, published together; (path, seconds, size) each.
+
+    Always written anew, and outside the build record, which goes on vouching for the typeset outputs.
+    As in a build, the PDF is laid out by a worker process started first (press.pdf_worker), which
+    imports WeasyPrint while this one loads and runs pandoc.
+    """
+    from .pdf_worker import PdfWorker
+
+    worker = PdfWorker.start(root) if "pdf" in formats else None
+    try:
+        return _build_review(root, out_dir, formats, worker)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def _build_review(
+    root: Path, out_dir: Path, formats: list[str], worker: Any
+) -> tuple[list[tuple[Path, float, int]], list]:
     from concurrent.futures import ThreadPoolExecutor
 
     from .build import prepare_out_dir
-    from .formats import FORMATS
+    from .formats import FORMATS, WriteOptions
     from .publish import discard, publish, stage
     from .resolve import resolve
     from .writers.shared import Shared
+
+    def render_pdf(job: Any) -> bytes:
+        worker.send(job)
+        return worker.result()
 
     resolved = resolve(root)
     layout = layout_of(resolved.manuscript.metadata)
@@ -334,7 +347,7 @@ def build_review(root: Path, out_dir: Path, formats: list[str]) -> tuple[list[tu
     staged: dict[Path, Path] = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
         shared = Shared(resolved.document, pool, renderings=(rendering(layout),))
-        options = review_options(layout)
+        options = WriteOptions(review=layout, pdf_renderer=render_pdf if worker is not None else None)
         futures = {fmt: pool.submit(_timed, FORMATS[fmt].write, shared, options) for fmt in formats}
         try:
             for fmt, future in futures.items():

@@ -119,7 +119,17 @@ def _caption_inlines(figure: dict) -> list[dict]:
 # ---- the DOCX ----
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-DOCX_PAGE_BREAK = {"t": "RawBlock", "c": ["openxml", f'<w:p xmlns:w="{W}"><w:r><w:br w:type="page"/></w:r></w:p>']}
+# Its own paragraph, unnumbered: else Word and LibreOffice count the empty line it ends.
+DOCX_PAGE_BREAK = {
+    "t": "RawBlock",
+    "c": [
+        "openxml",
+        f'<w:p xmlns:w="{W}"><w:pPr><w:suppressLineNumbers/></w:pPr><w:r><w:br w:type="page"/></w:r></w:p>',
+    ],
+}
+# A figure's image stands in a paragraph of its own: a line to Word, but no text to number. The
+# licence notes are left unnumbered as in the PDF (UNNUMBERED).
+UNNUMBERED_STYLES = ("CaptionedFigure", "Figure", "Attribution")
 TWIPS_PER_MM = 1440 / 25.4
 # Styles the reference document keeps with the next paragraph: double spaced, the abstract held
 # together is taller than what is left of the first page, and the title would stand alone on it.
@@ -242,6 +252,8 @@ def _styles_spacing(word: Any, layout: ReviewLayout) -> None:
         if style.get(qn("w:type")) == "paragraph" and style.get(qn("w:styleId")) not in ("FootnoteText", "Compact"):
             p_pr = style.get_or_add_pPr()
             targets.append(p_pr)
+            if style.get(qn("w:styleId")) in UNNUMBERED_STYLES:
+                _insert_in_ppr(p_pr, _element("suppressLineNumbers"))
             if style.get(qn("w:styleId")) in UNGLUED_STYLES:
                 for glue in [*p_pr.findall(qn("w:keepNext")), *p_pr.findall(qn("w:keepLines"))]:
                     p_pr.remove(glue)
@@ -255,7 +267,7 @@ def _styles_spacing(word: Any, layout: ReviewLayout) -> None:
         spacing = p_pr.find(qn("w:spacing"))
         if spacing is None:
             spacing = _element("spacing")
-            _insert_spacing(p_pr, spacing)
+            _insert_in_ppr(p_pr, spacing)
         spacing.set(qn("w:line"), line)
         spacing.set(qn("w:lineRule"), "auto")
         justified = p_pr.find(qn("w:jc"))
@@ -289,12 +301,16 @@ BEFORE_SPACING = (
 )
 
 
-def _insert_spacing(p_pr: Any, spacing: Any) -> None:
+def _insert_in_ppr(p_pr: Any, element: Any) -> None:
+    """Insert ``element`` (w:spacing or one of those before it) where CT_PPrBase's order puts it."""
+    order = (*BEFORE_SPACING, "spacing")
+    rank = order.index(element.tag.split("}")[1])
     for index, child in enumerate(p_pr):
-        if child.tag.split("}")[1] not in BEFORE_SPACING:
-            p_pr.insert(index, spacing)
+        name = child.tag.split("}")[1]
+        if name not in order or order.index(name) > rank:
+            p_pr.insert(index, element)
             return
-    p_pr.append(spacing)
+    p_pr.append(element)
 
 
 # ---- `python build.py pdf docx --review` ----
@@ -307,7 +323,9 @@ def layout_of(metadata: Any) -> ReviewLayout:
     return metadata.journal.review or ReviewLayout()
 
 
-def build_review(root: Path, out_dir: Path, formats: list[str]) -> tuple[list[tuple[Path, float, int]], list]:
+def build_review(
+    root: Path, out_dir: Path, formats: list[str], pdf_variant: str | None = None
+) -> tuple[list[tuple[Path, float, int]], list]:
     """Write ``<slug>-review.pdf`` / ``.docx`` into ``out_dir``, published together; (path, seconds, size) each.
 
     Always written anew, and outside the build record, which goes on vouching for the typeset outputs.
@@ -318,14 +336,14 @@ def build_review(root: Path, out_dir: Path, formats: list[str]) -> tuple[list[tu
 
     worker = PdfWorker.start(root) if "pdf" in formats else None
     try:
-        return _build_review(root, out_dir, formats, worker)
+        return _build_review(root, out_dir, formats, worker, pdf_variant)
     finally:
         if worker is not None:
             worker.stop()
 
 
 def _build_review(
-    root: Path, out_dir: Path, formats: list[str], worker: Any
+    root: Path, out_dir: Path, formats: list[str], worker: Any, pdf_variant: str | None
 ) -> tuple[list[tuple[Path, float, int]], list]:
     from concurrent.futures import ThreadPoolExecutor
 
@@ -347,7 +365,8 @@ def _build_review(
     staged: dict[Path, Path] = {}
     with ThreadPoolExecutor(max_workers=4) as pool:
         shared = Shared(resolved.document, pool, renderings=(rendering(layout),))
-        options = WriteOptions(review=layout, pdf_renderer=render_pdf if worker is not None else None)
+        renderer = render_pdf if worker is not None else None
+        options = WriteOptions(review=layout, pdf_variant=pdf_variant, pdf_renderer=renderer)
         futures = {fmt: pool.submit(_timed, FORMATS[fmt].write, shared, options) for fmt in formats}
         try:
             for fmt, future in futures.items():
@@ -378,7 +397,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"--review: the review layout is a PDF and a DOCX, not {', '.join(unsupported)}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    written, warnings = build_review(args.root, args.out_dir, args.formats or list(REVIEW_FORMATS))
+    formats = args.formats or list(REVIEW_FORMATS)
+    written, warnings = build_review(args.root, args.out_dir, formats, args.pdf_variant)
     for path, seconds, size in written:
         print(f"  {path.suffix[1:]:<5} {display_path(path)}  ({seconds:.2f} s, {size / 1024:.0f} KiB)")
     if warnings:

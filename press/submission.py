@@ -165,14 +165,18 @@ def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
         xml = pool.submit(jats.write, shared, WriteOptions())
         figures = pool.submit(FORMATS["jats"].assets, shared, WriteOptions())
         full_pdf, blinded_pdf, title_pdf = pdfs.result()
-        blinded_files = [
-            BundleFile("manuscript-blinded.pdf", blinded_pdf),
-            BundleFile("manuscript-blinded.docx", blinded_docx.result()),
-        ]
+        blinded_files = (
+            [
+                BundleFile("manuscript-blinded.pdf", blinded_pdf),
+                BundleFile("manuscript-blinded.docx", blinded_docx.result()),
+            ]
+            if blinded_docx is not None
+            else []
+        )
         files = [
             BundleFile("manuscript.pdf", full_pdf),
             BundleFile("manuscript.docx", full_docx.result()),
-            *(blinded_files if blinded_docx is not None else []),
+            *blinded_files,
             BundleFile("title-page.pdf", title_pdf),
             BundleFile("title-page.docx", title_docx.result()),
             BundleFile("manuscript.xml", xml.result()),

@@ -188,6 +188,7 @@ def test_libreoffice_numbers_the_review_docx_lines(review_build, tmp_path):
     assert leading[:5] == [1, 2, 3, 4, 5]
     assert len(leading) > 30 and leading == sorted(leading)  # continuous onto page 2
     assert re.search(r"^\s*1 of \d+\s*$", text, re.M)  # the footer, itself unnumbered
+    assert not re.search(r"^\s*\d+\s*$", text, re.M)  # no number beside an empty line
 
 
 def test_the_typeset_pdf_has_no_line_numbers(shipped_build):
@@ -277,6 +278,16 @@ def test_docx_figures_follow_the_references_with_their_captions(figures_at_end):
     paragraphs = list(body.iter(f"{W}p"))
     assert len(drawings) == 5
     assert all(paragraphs.index(p) > paragraphs.index(word.paragraphs[captions]._p) for p in drawings)
+
+
+def test_libreoffice_numbers_no_page_break_or_image_line(figures_at_end, tmp_path):
+    _project, out = figures_at_end
+    pdf = libreoffice_pdf(out / "minimal-article-review.docx", tmp_path)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert not re.search(r"^\s*\d+\s*$", text, re.M)  # the page breaks' empty lines and the images: unnumbered
+    for page in pages[4:-1]:  # each figure's page: its caption, numbered 1 (from 1 on each page)
+        assert re.search(r"^\s*1\s+Figure \d\.", page, re.M), page
 
 
 def test_review_refuses_formats_it_does_not_lay_out():

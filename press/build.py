@@ -489,11 +489,6 @@ def run(args: argparse.Namespace) -> int:
     from .model import display_path
     from .report import print_diagnostics
 
-    if getattr(args, "review", False):  # the review layout, written beside the typeset outputs (press.review)
-        from .review import run as build_review
-
-        return build_review(args)
-
     def progress(output: Output) -> None:
         detail = "up to date" if output.up_to_date else f"{output.seconds:.2f} s, {output.size / 1024:.0f} KiB"
         print(f"  {output.format:<5} {display_path(output.path)}  ({detail})")

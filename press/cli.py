@@ -40,6 +40,7 @@ COMMANDS: dict[str, Command] = {
     )
 }
 DEFAULT_COMMAND = "build"
+REVIEW_MODULE = "press.review_build"  # what `build --review` runs
 
 EXAMPLES = """\
 examples:
@@ -133,8 +134,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # build --review: the review layout beside the typeset outputs, a command of its own underneath.
+    module = REVIEW_MODULE if args.command.name == "build" and args.review else args.command.module
     try:
-        return importlib.import_module(args.command.module).run(args)
+        return importlib.import_module(module).run(args)
     except PressError as exc:
         from .report import print_failure
 

@@ -186,3 +186,13 @@ def test_every_shipped_profile_is_valid_and_describes_itself_honestly():
         text = path.read_text(encoding="utf-8")
         if name != "default":
             assert "Not any one journal's rules" in text or "preprint" in text  # generic, never attributed
+
+
+def test_an_edit_to_the_profile_in_use_rebuilds_the_outputs(project, tmp_path):
+    own_profile(project, "house", "description: house\ncsl: apa\n")
+    set_profile(project, "  profile: house\n")
+    out = tmp_path / "out"
+    first = article_html(project, out)
+    assert "up to date" in run_cli("html", "--root", str(project), "--out", str(out)).stdout
+    own_profile(project, "house", "description: house\ncsl: nlm-citation-sequence\n")
+    assert first != article_html(project, out)  # the record counts the profile's file as an input

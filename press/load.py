@@ -110,7 +110,8 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
     root = root.resolve()
     metadata_path = root / METADATA_FILE
     metadata = load_metadata(metadata_path, display_path(metadata_path), kept["metadata"] if kept else None)
-    metadata.journal = journal_for(metadata, root)  # the journal profile's rules, the metadata's over them
+    # The journal profile's rules, the metadata's over them.
+    metadata.journal = journal_for(metadata, root, kept["metadata"] if kept else None)
     manuscript_dir = root / "manuscript"
     diagnostics: list[Diagnostic] = []
 

@@ -149,7 +149,7 @@ def load_metadata(path: Path, display: str, validated: Memo | None = None) -> Me
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise PressError([error(display, line, "encoding", "file is not valid UTF-8")]) from None
     data, reader = read_mapping(text, display, "metadata must be a YAML mapping of fields (title:, authors:, ...)")
-    key = _validity_key(text) if validated is not None else ""
+    key = validity_key(text) if validated is not None else ""
     if validated is not None and not reader.diagnostics and validated.get(key) == "valid":
         return validate(data, reader.lines, display, path, schema=False)
     metadata = validate(data, reader.lines, display, path, reader.diagnostics)
@@ -227,9 +227,9 @@ def validate(
     return _metadata(given, lines, path)
 
 
-def _validity_key(text: str) -> str:
+def validity_key(text: str, schema: str = "metadata") -> str:
     """What a verdict of "valid" rests on: the schema and the text (not pandoc: no pandoc output is kept)."""
-    digest = hashlib.sha256(json.dumps(SCHEMA, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(SCHEMAS[schema], sort_keys=True).encode())
     digest.update(b"\0" + text.encode("utf-8"))
     return digest.hexdigest()
 

@@ -14,10 +14,13 @@ import argparse
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .metadata import read_mapping, schema_diagnostics, without_empty_fields
+from .metadata import read_mapping, schema_diagnostics, validity_key, without_empty_fields
 from .model import JournalProfile, Metadata, PressError, ReviewLayout, display_path, error
+
+if TYPE_CHECKING:
+    from .kept import Memo
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "profiles"
 PROJECT_DIR = "journals"  # a project's own profiles, beside manuscript/
@@ -41,8 +44,12 @@ def available(root: Path | None = None) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def read_profile(name: str, path: Path) -> Profile:
-    """The profile in ``path``; PressError with each problem at its line."""
+def read_profile(name: str, path: Path, validated: Memo | None = None) -> Profile:
+    """The profile in ``path``; PressError with each problem at its line.
+
+    ``validated``: what earlier builds found valid (press.kept), as for the metadata: a profile found
+    valid before is not validated again, so an unchanged one costs no validator import.
+    """
     shown = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -54,14 +61,22 @@ def read_profile(name: str, path: Path) -> Profile:
         text, shown, "a journal profile must be a YAML mapping of fields", "profile-not-mapping"
     )
     fields = without_empty_fields(data)
-    problems = [*reader.diagnostics, *schema_diagnostics(fields, reader.lines, shown, "profile")]
+    key = validity_key(text, "profile") if validated is not None else ""
+    problems = list(reader.diagnostics)
+    if not (validated is not None and not problems and validated.get(key) == "valid"):
+        problems += schema_diagnostics(fields, reader.lines, shown, "profile")
     if problems:
         raise PressError(sorted(dict.fromkeys(problems), key=lambda d: d.line or 0))
+    if validated is not None:
+        validated.put(key, "valid")
     return Profile(name, path, str(fields["description"]).strip(), fields, reader.lines)
 
 
-def journal_for(metadata: Metadata, root: Path) -> JournalProfile:
-    """The journal's rules: the profile the metadata names (else the default), with the metadata's fields over it."""
+def journal_for(metadata: Metadata, root: Path, validated: Memo | None = None) -> JournalProfile:
+    """The journal's rules: the profile the metadata names (else the default), with the metadata's fields over it.
+
+    ``validated``: the verdicts of earlier builds (read_profile).
+    """
     given = metadata.journal.given
     name = str(given.get("profile") or DEFAULT).strip()
     profiles = available(root)
@@ -80,7 +95,7 @@ def journal_for(metadata: Metadata, root: Path) -> JournalProfile:
                 )
             ]
         )
-    profile = read_profile(name, profiles[name])
+    profile = read_profile(name, profiles[name], validated)
     fields = {**profile.fields, **given}
     fields["limits"] = {**profile.fields.get("limits", {}), **given.get("limits", {})}
     return JournalProfile(

@@ -39,6 +39,14 @@ def rendering(layout: ReviewLayout) -> str:
     return "print/end+captions" if layout.captions_list else "print/end"
 
 
+def describe_layout(layout: ReviewLayout) -> str:
+    """The layout in a few words, for the submission's listing."""
+    spacing = "double spaced" if layout.line_spacing == 2 else f"{layout.line_spacing:g} spaced"
+    numbers = {"continuous": "line numbers", "page": "line numbers by page", "none": "no line numbers"}
+    figures = ", figures at the end" if layout.figures == "end" else ""
+    return f"review layout: {spacing}, {numbers[layout.line_numbers]}{figures}"
+
+
 def review_css(templates: Any, layout: ReviewLayout) -> str:
     """templates/review.css (a project may bring its own), with the layout's line spacing."""
     spacing = f"{layout.line_spacing:g}"

@@ -34,6 +34,7 @@ from .model import Diagnostic, Manuscript, PressError
 from .publish import clean_stale, discard, publish, stage
 from .report import print_diagnostics
 from .resolve import resolve
+from .review import describe_layout
 from .review import rendering as review_rendering
 from .templating import render
 from .writers import docx, jats, pdf
@@ -71,6 +72,7 @@ class SubmissionResult:
     size: int
     seconds: float
     warnings: list[Diagnostic] = field(default_factory=list)
+    review: str = ""  # the journal profile's review layout of the manuscripts, in words ("": typeset)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(f.name) for f in result.files)
     for file in result.files:
         note = DESCRIPTIONS.get(file.name) or describe(file.name)
+        if result.review and file.name.startswith("manuscript") and file.name.endswith((".pdf", ".docx")):
+            note += f" ({result.review})"
         print(f"  {file.name:<{width}}  {_size(len(file.data)):>9}  {note}")
     if result.warnings:
         print(f"{len(result.warnings)} warning(s); the title page says 'Not provided' where a fact is missing")
@@ -136,7 +140,10 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     except BaseException:
         discard(staged)
         raise
-    return SubmissionResult(target, files, len(data), time.perf_counter() - started, resolved.diagnostics)
+    seconds = time.perf_counter() - started
+    layout = document.metadata.journal.review
+    review = describe_layout(layout) if layout is not None else ""
+    return SubmissionResult(target, files, len(data), seconds, resolved.diagnostics, review)
 
 
 def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .formats import BUILT_FORMATS, COMMON_PACKAGES, FORMATS
 from .model import Diagnostic, PressError, Templates, error
 from .pdf_worker import PdfWorker
-from .project import input_folders, peek_metadata, project_files
+from .project import Project, locate, peek_metadata
 from .record import (
     BuildRecord,
     Fingerprints,
@@ -145,8 +145,9 @@ def _build_locked(
 
     # Started first, each beside the other: the PDF worker's preparation and the pandoc pass (then
     # the checks and the print HTML) are the two longest chains before the PDF's layout can start.
-    pdf_worker = PdfWorker.start(root) if "pdf" in stale else None
-    prefetch = _start_pandoc_early(root, peek_metadata(root))
+    project = locate(root)
+    pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
+    prefetch = _start_pandoc_early(project, peek_metadata(project))
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -234,7 +235,10 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     root, out_dir = run.root, run.out_dir
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
-    run.fingerprints.prime(input_folders(root))
+    run.fingerprints.prime(locate(root).input_folders())
+    # A killed run's temporary files go before this run stages any of its own: the figures' renditions
+    # are staged in .press-media/ while citeproc runs, and a sweep after that removed them mid-rename.
+    clean_stale(out_dir)
     kept = Kept() if run.force else read_kept(out_dir)  # work an earlier build kept (press.kept)
     todo = [fmt for fmt in run.formats if fmt in run.stale]
     # Only the PDF's rendering starts early; the others are rendered when their writer asks.
@@ -260,7 +264,6 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     )
     media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)
-    clean_stale(out_dir)
     slug = resolved.manuscript.metadata.slug
     shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media)
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
@@ -381,7 +384,7 @@ def _remove_unused_assets(out_dir: Path, record: BuildRecord, written: dict[str,
                 (out_dir / name).unlink(missing_ok=True)
 
 
-def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
+def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
     """Start the build's one pandoc pass before loading, on the sections the metadata names.
 
     A guess read without validation: parse() uses the result only when load() produced exactly the
@@ -391,9 +394,8 @@ def _start_pandoc_early(root: Path, metadata: dict[str, Any]) -> Any:
         from . import pandoc
         from .model import join_sections
 
-        root = root.resolve()
         names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
-        texts = [(root / "manuscript" / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
+        texts = [(project.text_dir / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
         text = join_sections(texts)
         return pandoc.Prefetch(pandoc.markdown_to_ast_args(text), text.encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
@@ -423,11 +425,12 @@ def format_inputs(manuscript: Manuscript, figures: Iterable[Path] = ()) -> dict[
     metadata = manuscript.metadata
     sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
     sources += [s.path for s in manuscript.sections]
-    sources += [*manuscript.bib_paths, manuscript.csl_path, *project_files(root), *figures]
+    sources += [*manuscript.bib_paths, manuscript.csl_path, *manuscript.layout.files(), *figures]
     if metadata.journal.profile_path is not None:
         sources.append(metadata.journal.profile_path)
     common = list(dict.fromkeys(input_path_key(path, root) for path in sources))
-    if not metadata.bibliography_files:  # bib/*.bib: a new file joins the bibliography
+    # bib/*.bib: a new file joins the bibliography (a paper's folder holds outputs too: not listed)
+    if not metadata.bibliography_files and not manuscript.layout.single:
         common.append("listing:bib")
     templates = manuscript.templates
     # A project's templates/ overrides the toolchain's file by file: adding or removing a file there

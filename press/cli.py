@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .formats import BUILT_FORMATS, FORMATS
 from .model import PressError
+from .project import MARKDOWN_SUFFIXES, choose
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ COMMANDS: dict[str, Command] = {
         Command("submission", "press.submission", "build the submission bundle (dist/<slug>-submission-<date>.zip)"),
         Command("serve", "press.preview", "live HTML preview that rebuilds and reloads on save"),
         Command(
+            "diff",
+            "press.diff",
+            "what changed since git revision REV (or --against DIR): tracked-changes DOCX, marked PDF and HTML",
+            takes_words=True,
+        ),
+        Command(
             "styles", "press.styles", "list the CSL styles whose id or title has the words given", takes_words=True
         ),
         Command("profiles", "press.profiles", "list the journal profiles (journal: {profile: NAME} picks one)"),
@@ -48,10 +55,13 @@ examples:
   python build.py html            build just the HTML
   python build.py pdf docx --out /tmp/out
   python build.py --root ../next-paper
+  python build.py drafts/paper.md  a paper in one Markdown file (outputs in drafts/build/)
   python build.py check --format json
   python build.py styles vancouver  find a CSL style's id
   python build.py pdf docx --review  the review layout (line numbers, double spacing) into build/
   python build.py profiles        the journal profiles, one a line
+  python build.py diff v1-submitted  tracked changes since the tag v1-submitted (DOCX, PDF, HTML)
+  python build.py submission --since v1-submitted  the bundle, with those changes files in it
 """
 
 
@@ -61,7 +71,8 @@ def description() -> str:
     formats = "\n".join(f"  {name:<{width}}{FORMATS[name].description}" for name in BUILT_FORMATS)
     return (
         "Build the manuscript in ROOT/manuscript (metadata.yaml + Markdown sections) with the\n"
-        "bibliography in ROOT/bib into the journal's HTML, PDF and DOCX, with CC BY attribution\n"
+        "bibliography in ROOT/bib, or a paper kept as one Markdown file with YAML front matter\n"
+        "(python build.py PAPER.md), into the journal's HTML, PDF and DOCX, with CC BY attribution\n"
         "and every citation checked.\n\n"
         f"commands:\n{commands}\n\nformats:\n{formats}\n\n{EXAMPLES}"
     )
@@ -77,7 +88,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="COMMAND/FORMAT",
         help=f"a command ({', '.join(COMMANDS)}) and/or formats ({', '.join(BUILT_FORMATS)})",
     )
-    p.add_argument("--root", type=Path, default=Path("."), help="the manuscript project folder (default: .)")
+    p.add_argument(
+        "--root", type=Path, default=Path("."), help="the manuscript project folder, or a paper's .md file (default: .)"
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/build)")
     p.add_argument(
         "--format",
@@ -109,6 +122,22 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8000, help="serve: port (default: 8000)")
     p.add_argument("--open", action="store_true", dest="open_browser", help="serve: open the page in a browser")
+    p.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="diff: compare with this copy of the project (the folder with manuscript/ and bib/) instead of a revision",
+    )
+    p.add_argument(
+        "--author", default=None, help="diff, submission --since: the tracked changes' author (default: press)"
+    )
+    p.add_argument(
+        "--since",
+        default=None,
+        metavar="REV",
+        help="submission: add what changed since git revision REV (python build.py diff REV) to the bundle",
+    )
     return p
 
 
@@ -118,6 +147,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     words = list(args.words)
     command = COMMANDS[words.pop(0) if words and words[0] in COMMANDS else DEFAULT_COMMAND]
+    # A paper's file among the words (a query's words are papers only when they are files).
+    papers = [
+        w
+        for w in words
+        if Path(w).suffix.lower() in MARKDOWN_SUFFIXES and (not command.takes_words or Path(w).is_file())
+    ]
+    if len(papers) > 1:
+        p.error(f"one paper at a time: {', '.join(papers)}")
+    if papers:  # python build.py drafts/paper.md: its folder is the project, the file its paper
+        words.remove(papers[0])
+        args.root = Path(papers[0])
+    if args.root.suffix.lower() in MARKDOWN_SUFFIXES:
+        args.root = choose(args.root)
     args.query = words if command.takes_words else []
     unknown = [] if command.takes_words else [w for w in words if w not in BUILT_FORMATS]
     if unknown:

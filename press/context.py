@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ def self_reference(document: Document) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": "this-article",
         "type": "article-journal",
-        "title": metadata.title,
+        "title": metadata.full_title,
         "author": [{"family": a.family, "given": " ".join(a.name.split()[:-1])} for a in metadata.authors],
         "issued": {"date-parts": [[metadata.copyright_year]]},
     }
@@ -108,8 +109,12 @@ def _formatted_reference(request: str, csl: str) -> str:
     out = pandoc.json_to(request.encode("utf-8"), "html", ["--citeproc", "--csl", csl], sandbox=False)
     html = out.decode("utf-8")
     start = html.find('<div id="ref-this-article"')
-    inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))]
-    return inner.strip()
+    inner = html[html.find(">", start) + 1 : html.rfind("</div>", 0, html.rfind("</div>"))].strip()
+    # A numeric style puts the entry's number in a margin of its own: "1." would head the line alone.
+    numbered = re.fullmatch(
+        r'<div\s+class="csl-left-margin">.*?</div>\s*<div\s+class="csl-right-inline">(.*)</div>', inner, re.DOTALL
+    )
+    return numbered.group(1).strip() if numbered else inner
 
 
 def _meta_value(value: Any) -> dict[str, Any]:
@@ -156,8 +161,8 @@ def build_context(document: Document, *, blinded: bool = False) -> dict[str, Any
     json_ld = {
         "@context": "https://schema.org",
         "@type": "ScholarlyArticle",
-        "headline": metadata.title,
-        "name": metadata.title,
+        "headline": metadata.full_title,
+        "name": metadata.full_title,
         "inLanguage": metadata.lang,
         "datePublished": document.date,
         "keywords": metadata.keywords,
@@ -171,6 +176,8 @@ def build_context(document: Document, *, blinded: bool = False) -> dict[str, Any
         json_ld["isPartOf"] = {"@type": "Periodical", "name": metadata.journal.name}
     return {
         "title": metadata.title,
+        "subtitle": metadata.subtitle,
+        "full_title": metadata.full_title,
         "short_title": metadata.short_title or metadata.title,
         "lang": metadata.lang,
         "article_type": metadata.article_type,

@@ -14,11 +14,22 @@ from .ast import elements
 from .checks.citations import citation_diagnostics
 from .equations import CROSSREF_PREFIXES, is_equation, reference_style
 from .kept import Kept
-from .load import display_path, environment_epoch
-from .model import FILE_MARK, CitationUse, LineIndex, Manuscript, Parsed, PressError, Section, error, join_sections
+from .load import display_path
+from .model import (
+    FILE_MARK,
+    CitationUse,
+    LineIndex,
+    Manuscript,
+    Parsed,
+    PressError,
+    Section,
+    environment_epoch,
+    error,
+    join_sections,
+)
 
 ABSTRACT_END = "<!--press:abstract-end-->"
-CROSSREF_NAMES = {"tbl:": "Table", "fig:": "Figure", "eq:": "Equation"}
+REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited", "reference list", "literature"}
 
 
 @dataclass
@@ -266,7 +277,9 @@ def unresolved_article(
     if problems:
         raise PressError(problems)
     body = replace_crossrefs(body, tables, figures, sections, numbered)
-    journal = manuscript.metadata.journal
+    heading = text_inlines(manuscript.metadata.journal.references_heading)  # the journal profile's
+    if body and body[-1]["t"] == "Header" and stringify(body[-1]["c"][2]).strip().lower() in REFERENCE_HEADINGS:
+        heading = body.pop()["c"][2]  # the paper's own heading over where pandoc puts the list (JOSS's papers)
     ast = {
         "pandoc-api-version": parsed.api_version,
         "meta": {},
@@ -274,7 +287,7 @@ def unresolved_article(
             {"t": "Div", "c": [["abstract", [], []], abstract_blocks]},
             {"t": "RawBlock", "c": ["html", ABSTRACT_END]},
             *body,
-            {"t": "Header", "c": [1, ["references", ["unnumbered"], []], text_inlines(journal.references_heading)]},
+            {"t": "Header", "c": [1, ["references", ["unnumbered"], []], heading]},
             {"t": "Div", "c": [[citeproc.REFS_ID, [], []], []]},
         ],
     }

@@ -37,8 +37,9 @@ ENVIRONMENT = re.compile(
 )
 LABEL = re.compile(r"\\label\{(?P<id>[^{}]*)\}")
 REFERENCE = re.compile(r"^\\(?P<kind>ref|eqref|autoref|cref|Cref)\{(?P<id>[^{}]+)\}$")
-ID_AFTER = re.compile(r"^\{#(?P<id>eq:[^\s{}]+)\}$")
-CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:")
+ID_AFTER = re.compile(r"^\{#(?P<id>eq[:-][^\s{}]+)\}$")
+# Ours (pandoc-crossref's) and Quarto's: @fig:x and @fig-x are the same kind of reference.
+CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:", "tbl-", "fig-", "sec-", "eq-")
 
 
 def normalise(blocks: list[dict]) -> tuple[bool, bool]:

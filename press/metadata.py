@@ -141,31 +141,42 @@ def load_metadata(path: Path, display: str, validated: Memo | None = None) -> Me
                     None,
                     "metadata-missing",
                     "metadata file not found",
-                    "create manuscript/metadata.yaml (see README)",
+                    "create manuscript/metadata.yaml (see README), or keep the paper as one Markdown file "
+                    "with YAML front matter (python build.py paper.md)",
                 )
             ]
         ) from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise PressError([error(display, line, "encoding", "file is not valid UTF-8")]) from None
-    data, reader = read_mapping(text, display, "metadata must be a YAML mapping of fields (title:, authors:, ...)")
+    data, lines, problems = read_yaml(text, display)
+    return validate_once(data, lines, display, path, problems, text, validated)
+
+
+def validate_once(
+    data: dict[str, Any],
+    lines: dict[str, int],
+    display: str,
+    path: Path,
+    problems: list[Diagnostic],
+    text: str,
+    validated: Memo | None,
+) -> Metadata:
+    """``validate``, skipped for a ``text`` (whatever the data was read from) found valid before."""
     key = validity_key(text) if validated is not None else ""
-    if validated is not None and not reader.diagnostics and validated.get(key) == "valid":
-        return validate(data, reader.lines, display, path, schema=False)
-    metadata = validate(data, reader.lines, display, path, reader.diagnostics)
+    if validated is not None and not problems and validated.get(key) == "valid":
+        return validate(data, lines, display, path, schema=False)
+    metadata = validate(data, lines, display, path, problems)
     if validated is not None:
         validated.put(key, "valid")
     return metadata
 
 
-def read_mapping(
-    text: str, display: str, not_mapping: str, code: str = "metadata-not-mapping"
-) -> tuple[dict[str, Any], _Reader]:
-    """The YAML mapping in ``text``, and its reader (each field's line, the problems found reading it).
-
-    Raises PressError for a YAML syntax error, at its line, and when the text is not a mapping
-    (``not_mapping`` says what it must be).
-    """
+def read_yaml(
+    text: str, display: str, what: str = "metadata"
+) -> tuple[dict[str, Any], dict[str, int], list[Diagnostic]]:
+    """The mapping ``text`` holds, the line of each of its fields (dotted paths), and the problems found
+    reading it (duplicate fields, control characters); PressError when it is no YAML mapping."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -188,19 +199,20 @@ def read_mapping(
         ) from None
     except yaml.YAMLError as exc:
         raise PressError([error(display, None, "yaml-syntax", f"YAML error: {exc}")]) from None
+    reader = _Reader(display)
     if node is None or not isinstance(node, yaml.MappingNode):
         raise PressError(
             [
                 error(
                     display,
                     1,
-                    code,
-                    not_mapping,
+                    "metadata-not-mapping",
+                    f"{what} must be a YAML mapping of fields (title:, authors:, ...)",
                 )
             ]
         )
-    reader = _Reader(display)
-    return reader.value(node, ""), reader
+    data = reader.value(node, "")
+    return data, reader.lines, reader.diagnostics
 
 
 def validate(
@@ -446,6 +458,7 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
         path=path,
         title=title,
         short_title=_text(data.get("short_title")),
+        subtitle=_text(data.get("subtitle")),
         slug=_text(data.get("slug")) or slugify(title),
         lang=_text(data.get("lang")) or "en",
         article_type=_text(data.get("article_type")),
@@ -468,6 +481,11 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
         declarations={k: str(v).strip() for k, v in data.get("declarations", {}).items()},
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         lines=lines,
+        check_levels={
+            str(code): level
+            for level in ("error", "warning", "ignore")
+            for code in data.get("check", {}).get(level, [])
+        },
     )
 
 

@@ -100,6 +100,10 @@ SCHEMA: dict[str, Any] = {
             "x-hint": "add a line 'title: ...' to the metadata",
             "description": "the article's title",
         },
+        "subtitle": {
+            "type": TEXT,
+            "description": "printed under the title; joined to it (`Title: Subtitle`) where one line is wanted",
+        },
         "short_title": {"type": TEXT, "description": "the running title (default: the title)"},
         "slug": {"type": TEXT, "description": "names the output files (default: made from the title)"},
         "lang": {"type": TEXT, "description": "the language of the text (default `en`)"},
@@ -226,6 +230,20 @@ SCHEMA: dict[str, Any] = {
                 "author_contributions": {"type": TEXT, "description": "who did what"},
                 "data_availability": {"type": TEXT, "description": "where the data are"},
                 "acknowledgements": {"type": TEXT, "description": "thanks"},
+            },
+        },
+        "check": {
+            "type": "object",
+            "additionalProperties": False,
+            "x-hint": "e.g. check: {error: [bib-no-doi], ignore: [uncited-reference]}",
+            "description": "severities per diagnostic code, over the defaults: an error stays an error",
+            "properties": {
+                level: {"type": "array", "items": {"type": "string"}, "description": f"the codes that are {words}"}
+                for level, words in (
+                    ("error", "errors (a warning raised)"),
+                    ("warning", "warnings"),
+                    ("ignore", "not reported at all"),
+                )
             },
         },
         "allow_raw_html": {

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .project import Project
 
 FILE_MARK = "press-file:"
 
@@ -155,6 +158,13 @@ class Metadata:
     declarations: dict[str, str]
     allow_raw_html: bool
     lines: dict[str, int]  # dotted field path -> line in the YAML file
+    check_levels: dict[str, str] = field(default_factory=dict)  # code -> error, warning or ignore (press.codes)
+    subtitle: str | None = None
+
+    @property
+    def full_title(self) -> str:
+        """Title and subtitle on one line, where a single title is wanted (metadata, references)."""
+        return f"{self.title}: {self.subtitle}" if self.subtitle else self.title
 
     def line_of(self, dotted: str) -> int | None:
         return self.lines.get(dotted)
@@ -177,6 +187,7 @@ class BibEntry:
     file: str
     line: int | None
     raw_fields: dict[str, str] = field(default_factory=dict)  # as written, LaTeX undecoded
+    broken: bool = False  # a syntax error within it: what was read of it is cited, its data not checked
 
 
 def display_path(path: Path) -> str:
@@ -281,7 +292,13 @@ class Manuscript:
     bib_paths: list[Path]
     templates: Templates
     csl_path: Path
-    warnings: list[Diagnostic] = field(default_factory=list)  # non-fatal problems found while loading
+    # What loading found that does not stop the checks (a missing file, a duplicate key, an unknown style).
+    load_diagnostics: list[Diagnostic] = field(default_factory=list)
+    project: Project | None = None  # its layout (press.project); None: the press layout at root
+
+    @property
+    def layout(self) -> Project:
+        return self.project or Project(self.root, self.root / "manuscript" / "metadata.yaml")
 
 
 @dataclass
@@ -302,3 +319,8 @@ class Parsed:
     api_version: list[int]
     has_images: bool = True  # False: the media stage need not look for figures (True: it looks)
     has_math: bool = True
+
+
+def environment_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(value) if value.isdigit() else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .metadata import read_mapping, schema_diagnostics, validity_key, without_empty_fields
+from .metadata import read_yaml, schema_diagnostics, validity_key, without_empty_fields
 from .model import JournalProfile, Metadata, PressError, ReviewLayout, display_path, error
 
 if TYPE_CHECKING:
@@ -57,19 +57,16 @@ def read_profile(name: str, path: Path, validated: Memo | None = None) -> Profil
         raise PressError(
             [error(shown, None, "profile-unreadable", f"cannot read the journal profile: {exc}")]
         ) from None
-    data, reader = read_mapping(
-        text, shown, "a journal profile must be a YAML mapping of fields", "profile-not-mapping"
-    )
+    data, lines, problems = read_yaml(text, shown, "a journal profile")
     fields = without_empty_fields(data)
     key = validity_key(text, "profile") if validated is not None else ""
-    problems = list(reader.diagnostics)
     if not (validated is not None and not problems and validated.get(key) == "valid"):
-        problems += schema_diagnostics(fields, reader.lines, shown, "profile")
+        problems += schema_diagnostics(fields, lines, shown, "profile")
     if problems:
         raise PressError(sorted(dict.fromkeys(problems), key=lambda d: d.line or 0))
     if validated is not None:
         validated.put(key, "valid")
-    return Profile(name, path, str(fields["description"]).strip(), fields, reader.lines)
+    return Profile(name, path, str(fields["description"]).strip(), fields, lines)
 
 
 def journal_for(metadata: Metadata, root: Path, validated: Memo | None = None) -> JournalProfile:

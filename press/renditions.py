@@ -53,8 +53,11 @@ class Media:
     """The document's figures and their renditions, each converted at most once (and kept)."""
 
     def __init__(self, root: Path, folder: Path | None = None):
-        self.root = root.resolve()
-        self.base = self.root / "manuscript"
+        from .project import locate
+
+        project = locate(root)
+        self.root = project.root
+        self.base = project.text_dir
         self._scratch = None if folder is not None else tempfile.TemporaryDirectory(prefix="press-media-")
         self.folder = Path(folder if folder is not None else self._scratch.name).resolve()  # the renditions
         self._sources: dict[str, Source | None] = {}

@@ -16,6 +16,7 @@ from . import pandoc
 from .checks import run_checks, sort_diagnostics
 from .checks.counts import Count, measure
 from .checks.equations import check_equations, equations_in
+from .codes import adjust
 from .document import Document, build_document, parse
 from .kept import Kept
 from .load import load
@@ -74,10 +75,11 @@ def resolve(
     # does the work; this process mostly waits), and the build writes nothing before it is done.
     expressions = equations_in(manuscript, parsed) if parsed.has_math else []
     math_check = _beside(check_equations, expressions, kept["math"] if kept is not None else None)
-    diagnostics = run_checks(manuscript, parsed, counts)
+    levels = manuscript.metadata.check_levels  # the manuscript's own severities (press.codes)
+    diagnostics = adjust(run_checks(manuscript, parsed, counts), levels)
     resolved = Resolved(manuscript, parsed, diagnostics, counts)
     if not document or resolved.errors:
-        resolved.diagnostics = sort_diagnostics(diagnostics + math_check.result())
+        resolved.diagnostics = sort_diagnostics(diagnostics + adjust(math_check.result(), levels))
         if document:
             raise PressError(resolved.diagnostics)
         return resolved

@@ -51,6 +51,9 @@ DESCRIPTIONS = {
     "title-page.docx": "title, authors, affiliations, correspondence, declarations",
     "manuscript.xml": "JATS XML (Article Authoring 1.2)",
     "references.bib": "the bibliography",
+    "manuscript-changes.docx": "what changed since the earlier version, as tracked changes (--since)",
+    "manuscript-changes.pdf": "what changed since the earlier version, marked, with a summary (--since)",
+    "manuscript-changes.html": "what changed since the earlier version, marked, with a summary (--since)",
 }
 SOURCE_DIR = "source"
 
@@ -78,7 +81,9 @@ class SubmissionResult:
 def run(args: argparse.Namespace) -> int:
     """The ``submission`` command: build the bundle into --out (default ROOT/dist) and print what is inside."""
     report_format = args.report_format
-    result = build_submission(args.root, args.out if args.out is not None else args.root / "dist")
+    out_dir = args.out if args.out is not None else args.root / "dist"
+    since = getattr(args, "since", None)
+    result = build_submission(args.root, out_dir, since, getattr(args, "author", None))
     if report_format == "json":  # one document on stdout, as `check --format json` prints
         listing = {
             "bundle": str(result.path),
@@ -119,8 +124,13 @@ def bundle_name(document: Document) -> str:
     return f"{document.metadata.slug}-submission-{document.date}.zip"
 
 
-def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
-    """Check, resolve once, write every file, and publish ``out_dir/<slug>-submission-<date>.zip``."""
+def build_submission(
+    root: Path, out_dir: Path, since: str | None = None, author: str | None = None
+) -> SubmissionResult:
+    """Check, resolve once, write every file, and publish ``out_dir/<slug>-submission-<date>.zip``.
+
+    ``since``: a git revision; what changed since then (press.diff) goes into the bundle too.
+    """
     started = time.perf_counter()
     resolved = resolve(root)
     document = resolved.document
@@ -128,9 +138,10 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     required = [replace(d, severity="error") for d in resolved.diagnostics if d.code == REQUIRED_CODE]
     if required:
         raise PressError(required)
+    changes = _changes_files(root, since, author, resolved) if since else []  # before anything is written
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
-    files = write_files(document, resolved.counts)
+    files = write_files(document, resolved.counts, changes)
     data = zip_bundle(files, document.date)
     target = out_dir / bundle_name(document)
     staged: dict[Path, Path] = {}
@@ -146,8 +157,16 @@ def build_submission(root: Path, out_dir: Path) -> SubmissionResult:
     return SubmissionResult(target, files, len(data), seconds, resolved.diagnostics, review)
 
 
-def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
-    """Every file of the bundle, in the bundle's order, MANIFEST.txt first.
+def _changes_files(root: Path, since: str, author: str | None, resolved: Any) -> list[BundleFile]:
+    from .diff import DEFAULT_AUTHOR, changes_files, compare_versions
+
+    comparison = compare_versions(root, since, author=author or DEFAULT_AUTHOR, new=resolved)
+    files = changes_files(comparison)
+    return [BundleFile(f"manuscript-changes{ext}", files[ext]) for ext in (".docx", ".pdf", ".html")]
+
+
+def write_files(document: Document, counts: list[Count], changes: list[BundleFile] = ()) -> list[BundleFile]:
+    """Every file of the bundle, in the bundle's order, MANIFEST.txt first; ``changes`` after the manuscripts.
 
     The manuscripts are in the journal profile's review layout when it has one (press.review), and
     blinded copies come too when it asks for them (the default profile does both).
@@ -186,6 +205,7 @@ def write_files(document: Document, counts: list[Count]) -> list[BundleFile]:
             *blinded_files,
             BundleFile("title-page.pdf", title_pdf),
             BundleFile("title-page.docx", title_docx.result()),
+            *changes,
             BundleFile("manuscript.xml", xml.result()),
             *(BundleFile(name, data) for name, data in figures.result().items()),
             BundleFile("references.bib", references_bib(document.manuscript)),
@@ -241,7 +261,7 @@ def image_paths(document: Document) -> list[Path]:
         if key == "Image":
             target = value[2][0]
             if target and "://" not in target and not target.startswith(("data:", "/")):
-                found.append(document.manuscript.root / "manuscript" / target)
+                found.append(document.manuscript.layout.text_dir / target)
 
     walk(document.ast["blocks"], visit, "", {})
     return found
@@ -300,11 +320,11 @@ def title_page_pdf(shared: Shared, counts: list[Count]) -> bytes:
     html = render(
         templates, "title-page.html", **title_page_context(document, counts), css=css, fonts_css=font_face_css()
     )
-    fetcher = pdf.url_fetcher_for([manuscript.root / "manuscript", *templates.dirs, *font_dirs()])
+    fetcher = pdf.url_fetcher_for([manuscript.layout.text_dir, *templates.dirs, *font_dirs()])
     try:
-        rendered = HTML(
-            string=html, base_url=(manuscript.root / "manuscript").as_uri() + "/", url_fetcher=fetcher
-        ).render(pdf_tags=True)
+        rendered = HTML(string=html, base_url=manuscript.layout.text_dir.as_uri() + "/", url_fetcher=fetcher).render(
+            pdf_tags=True
+        )
     except Exception:  # noqa: BLE001 - WeasyPrint wraps the fetcher's refusal in various types
         _raise_refused(fetcher, templates / "title-page.html")
         raise

@@ -19,7 +19,7 @@ def run_checks(
 
     ``measured``: the counts of ``parsed``, when the caller has them already.
     """
-    found = list(manuscript.warnings)
+    found = list(manuscript.load_diagnostics)
     found += bibliography.check_bibliography(manuscript)
     found += manuscript_files.check_unlisted_files(manuscript)
     found += declarations.check_declarations(manuscript)

@@ -112,6 +112,8 @@ def check_bibliography(manuscript: Manuscript, today: dt.date | None = None) -> 
     year_now = (today or dt.date.today()).year
     found: list[Diagnostic] = []
     for entry in manuscript.bibliography.values():
+        if entry.broken:
+            continue  # its syntax error is reported; what the error cut off would only repeat it
         source = texts.get((entry.file, entry.line), EntryText("", entry.line))
         found += check_required_fields(entry, source)
         found += check_doi(entry, source)
@@ -135,7 +137,7 @@ def check_required_fields(entry: BibEntry, source: EntryText) -> list[Diagnostic
         if not any(_has(entry, name) for name in alternatives):
             wanted = " or ".join(f"'{name}'" for name in alternatives)
             found.append(
-                error(
+                warning(
                     entry.file,
                     entry.line,
                     "bib-required-field",
@@ -193,7 +195,7 @@ def check_doi(entry: BibEntry, source: EntryText) -> list[Diagnostic]:
             line, column = source.position(at) if at >= 0 else (line, column)
         name = unicodedata.name(char, "").lower() or "invisible character"
         return [
-            error(
+            warning(
                 entry.file,
                 line,
                 "bib-doi-lookalike",
@@ -217,7 +219,7 @@ def check_doi(entry: BibEntry, source: EntryText) -> list[Diagnostic]:
         )
     if not DOI.fullmatch(doi):
         found.append(
-            error(
+            warning(
                 entry.file,
                 line,
                 "bib-doi-syntax",
@@ -264,7 +266,7 @@ def check_year(entry: BibEntry, source: EntryText, year_now: int) -> list[Diagno
         return []
     line, column, _ = source.field(name)
     return [
-        error(
+        warning(
             entry.file,
             line,
             "bib-year",

@@ -6,7 +6,7 @@ import difflib
 
 from ..ast import elements
 from ..equations import is_equation
-from ..model import CitationUse, Diagnostic, Manuscript, Parsed, error, warning
+from ..model import CitationUse, Diagnostic, Manuscript, Parsed, display_path, error, warning
 
 
 def closest(key: str, candidates: list[str]) -> str | None:
@@ -15,6 +15,16 @@ def closest(key: str, candidates: list[str]) -> str | None:
     if not matches:
         return None
     return "did you mean " + " or ".join(f"'{m}'" for m in matches) + "?"
+
+
+def _unresolved_hint(key: str, manuscript: Manuscript) -> str:
+    where = display_path(manuscript.layout.bib_dir)
+    if ":" in key:  # Manubot's doi:, pmid:, arxiv: keys
+        return (
+            f"keys are resolved offline, from the project's bibliographies only (nothing is fetched): add an entry "
+            f"whose key (or CSL id) is '{key}' to a bibliography file in {where}"
+        )
+    return f"add an entry with this key to a bibliography file in {where}"
 
 
 def citation_diagnostics(
@@ -31,7 +41,7 @@ def citation_diagnostics(
                     use.line,
                     "unresolved-citation",
                     f"unresolved citation '{use.key}'",
-                    closest(use.key, known) or "add an entry with this key to a .bib file in bib/",
+                    closest(use.key, known) or _unresolved_hint(use.key, manuscript),
                     column=use.column,
                 )
             )

@@ -99,7 +99,7 @@ def check_figures(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
             )
         if not is_local(place.target) or "://" in place.target:
             continue
-        path = (manuscript.root / "manuscript" / unquote(place.target)).resolve()
+        path = (manuscript.layout.text_dir / unquote(place.target)).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             continue  # check_images reports it
         found += _file_diagnostics(place, path)

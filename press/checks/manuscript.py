@@ -19,7 +19,9 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 def check_unlisted_files(manuscript: Manuscript) -> list[Diagnostic]:
     """A Markdown file in manuscript/ that the metadata does not list is left out of the article."""
-    folder = manuscript.root / "manuscript"
+    if manuscript.layout.single:
+        return []  # the paper is its one file
+    folder = manuscript.layout.text_dir
     metadata = manuscript.metadata
     listed = {(folder / name).resolve() for name in [*metadata.section_files, metadata.abstract_file] if name}
     found: list[Diagnostic] = []
@@ -50,7 +52,7 @@ def check_images(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
     """Local images must exist inside the project; they are resolved from manuscript/, as the writers do."""
     sections: list[Section] = ([manuscript.abstract] if manuscript.abstract else []) + manuscript.sections
     root = manuscript.root.resolve()
-    base = root / "manuscript"
+    base = manuscript.layout.text_dir
     found: list[Diagnostic] = []
     for section, blocks in zip(sections, parsed.groups, strict=True):
         places = InOrder(section.text)

@@ -69,7 +69,7 @@ def set_core_properties(data: bytes, document, rights: str, blinded: bool, revie
 
         format_docx(word, review)
     props = word.core_properties
-    props.title = metadata.title[:255]
+    props.title = metadata.full_title[:255]
     props.author = "" if blinded else "; ".join(a.name for a in metadata.authors)
     props.last_modified_by = ""
     props.keywords = ", ".join(metadata.keywords)[:255]

@@ -97,6 +97,7 @@ def front_matter(document: Document, blinded: bool = False) -> dict[str, Any]:
         authors.append(entry)
     meta = {
         "title": meta_value(metadata.title),
+        **({"subtitle": meta_value(metadata.subtitle)} if metadata.subtitle else {}),
         "lang": meta_value(metadata.lang),
         "article": meta_value({"type": article_type(document)}),
         "author": meta_value(authors),

@@ -131,7 +131,6 @@ def job_for(
     shared: Shared, variant: str | None = None, blinded: bool = False, review: ReviewLayout | None = None
 ) -> PdfJob:
     from ..load import display_path
-    from ..project import content_folders
 
     manuscript = shared.document.manuscript
     seed = f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}" + ("|review" if review else "")
@@ -143,11 +142,11 @@ def job_for(
         numbering = pdf_review(review)
     return PdfJob(
         html=print_html(shared, blinded, review),
-        base_url=(manuscript.root / "manuscript").as_uri() + "/",
-        allowed=[*content_folders(manuscript.root), *manuscript.templates.dirs, *font_dirs()],
+        base_url=manuscript.layout.text_dir.as_uri() + "/",
+        allowed=[*manuscript.layout.content_folders(), *manuscript.templates.dirs, *font_dirs()],
         media_dir=shared.media.folder,
         formulas=tuple(sorted(shared.media.equation_alt_texts())),
-        shown_dir=display_path(manuscript.root / "manuscript"),
+        shown_dir=display_path(manuscript.layout.text_dir),
         variant=variant,
         identifier=identifier.encode(),
         xmp=xmp_license(shared, blinded),

@@ -1,0 +1,284 @@
+"""Papers as authors already keep them: one Markdown file with front matter (JOSS's, Quarto's), CSL-JSON
+bibliographies, the severities published practice needs, and every problem reported in one run.
+
+Fixtures under tests/fixtures/joss and tests/fixtures/quarto were written for these tests (fictional
+works and people); each test builds a copy in a temporary folder through the real pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, run_cli
+from docx import Document as WordDocument
+from lxml import html as lxml_html
+from pypdf import PdfReader
+
+JOSS_WARNINGS = {
+    ("paper.bib", 1, "bib-required-field"),  # an @article without journal, as published bibliographies have
+    ("paper.bib", 1, "bib-article-details"),
+    ("paper.bib", 1, "bib-no-doi"),
+    ("paper.bib", 7, "bib-no-doi"),
+    ("paper.bib", 10, "bib-year"),  # year = {2003 - 2024} on a software entry
+    ("paper.md", 2, "declaration-missing"),
+    ("paper.md", 10, "front-matter-unknown-field"),  # equal-contrib
+    ("paper.md", 24, "front-matter-unknown-field"),  # aas-journal
+}
+
+
+def paper(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def found(result: subprocess.CompletedProcess, root: Path) -> set[tuple[str, int | None, str]]:
+    """(file relative to root, line, code) of every diagnostic printed."""
+    text = result.stdout + result.stderr
+    out = set()
+    for match in re.finditer(r"^(\S+?):(\d+)(?::\d+)?: (?:error|warning)\[([\w-]+)\]", text, re.MULTILINE):
+        out.add(
+            (Path(match.group(1)).resolve().relative_to(root.resolve()).as_posix(), int(match.group(2)), match.group(3))
+        )
+    return out
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_a_joss_paper_builds_every_format_as_it_is(tmp_path):
+    root = paper(tmp_path, "joss")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert found(result, root) == JOSS_WARNINGS
+    slug = "tidepool-a-small-python-package-for-tide-gauge-records"
+    out = root / "build"  # beside the paper
+    text = pdf_text(out / f"{slug}.pdf")
+    for expected in ("Zoë Wiśniewska", "François Łęcki", "Institute of Coastal Studies", "ąę, łódź and café"):
+        assert expected in text
+    assert "Figure 1" in text and "autoref" not in text and "label" not in text
+    assert "13 August 2017" not in text and "CC BY 4.0" in text
+    assert text.count("References") == 1  # the paper's own trailing heading is the list's, not a second one
+    page = lxml_html.parse(str(out / f"{slug}.html")).getroot()
+    link = page.xpath("//a[@class='crossref']")[0]
+    assert link.text_content() == "Figure 1" and link.get("href") == "#fig:gauge"
+    assert page.xpath("//figure[@id='fig:gauge']")
+    names = [a.text_content() for a in page.xpath("//*[contains(@class, 'author-name')]")] or page.xpath(
+        "//meta[@name='citation_author']/@content"
+    )
+    assert "Zoë Wiśniewska" in " ".join(names)
+    affiliations = [li.text_content().strip() for li in page.xpath("//ol[@class='affiliations']/li")]
+    assert affiliations == [
+        "1 Department of Marine Science, Example University, Country",
+        "2 Institute of Coastal Studies, Example City, Country",
+    ]
+    assert page.xpath("//meta[@name='citation_publication_date']/@content")[0].replace("-", "/") == "2017/08/13"
+    docx = "\n".join(p.text for p in WordDocument(str(out / f"{slug}.docx")).paragraphs)
+    assert "tidepool: a small Python package" in docx and "Figure 1" in docx
+
+
+def test_a_paper_named_on_the_command_line_builds_beside_itself(tmp_path):
+    root = paper(tmp_path, "joss")
+    (root / "paper.md").rename(root / "tidepool.md")
+    (root / "notes.md").write_text("---\ntitle: Notes to self\n---\n\nnot the paper\n", encoding="utf-8")
+    result = run_cli("html", str(root / "tidepool.md"))
+    assert result.returncode == 0, result.stderr
+    assert (root / "build" / "tidepool-a-small-python-package-for-tide-gauge-records.html").is_file()
+    result = run_cli("check", "--root", str(root))  # two papers and no way to choose: say so
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "several Markdown files with front matter (notes.md, tidepool.md)" in result.stderr
+    assert "python build.py notes.md" in result.stderr
+
+
+def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
+    root = paper(tmp_path, "quarto")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert found(result, root) == {
+        ("index.qmd", 1, "metadata-csl-renamed"),  # csl: vancouver in _quarto.yml
+        ("index.qmd", 10, "front-matter-unknown-field"),  # execute:
+        ("index.qmd", 34, "quarto-code-chunk"),
+        ("references.json", 3, "bib-article-details"),
+        # bib-no-doi and declaration-missing: ignored by the front matter's check: settings
+    }
+    out = root / "build"
+    html = (out / "counting-seabirds-from-the-shore.html").read_text(encoding="utf-8")
+    page = lxml_html.fromstring(html)
+    links = {a.text_content(): a.get("href") for a in page.xpath("//a[@class='crossref']")}
+    assert links == {
+        "Figure 1": "#fig-site",
+        "Table 1": "#tbl-counts",
+        "Equation 1": "#eq-mean",
+        "Methods": "#sec-methods",
+        "Introduction": "#sec-intro",
+    }
+    assert page.xpath("//h1[@class='title']")[0].text_content() == "Counting seabirds from the shore"
+    assert page.xpath("//p[@class='subtitle']")[0].text_content() == "a pilot survey"
+    title = "Counting seabirds from the shore: a pilot survey"
+    assert page.xpath("//meta[@name='citation_title']/@content") == [title] and page.findtext(".//title") == title
+    text = page.text_content()
+    assert "Example Field Station" in text and "120 times" in text and "{{<" not in text
+    assert "(1)" in text and "(2)" in text  # Vancouver (nlm-citation-sequence): numbers, in order
+    assert "Ingrid Østergård" in text  # the author from _quarto.yml
+    assert page.xpath("//pre/code[contains(@class, 'python')]")  # the chunk, shown as code
+    assert page.get("lang") == "en-GB"
+    pdf = pdf_text(out / "counting-seabirds-from-the-shore.pdf")
+    assert "How to cite:\nØstergård I. Counting seabirds from the shore: a pilot survey." in pdf or (
+        "How to cite: Østergård I. Counting seabirds from the shore: a pilot survey." in pdf
+    )  # no lone "1." line
+    assert "Example A. A fictional study of seabird distance from the shore. Journal of Examples." in pdf
+
+
+def test_a_quarto_shortcode_only_quarto_expands_is_an_error_at_its_line(tmp_path):
+    root = paper(tmp_path, "quarto")
+    index = root / "index.qmd"
+    index.write_text(
+        index.read_text(encoding="utf-8").replace("# Methods", "{{< video https://example.org/v.mp4 >}}\n\n# Methods"),
+        encoding="utf-8",
+    )
+    result = run_cli("check", "--root", str(root))
+    assert result.returncode == 1
+    assert re.search(r"index\.qmd:21:1: error\[quarto-shortcode\]: the Quarto shortcode 'video'", result.stderr)
+    assert "hint: link to the video" in result.stderr
+
+
+def test_severities_per_code_from_the_metadata(tmp_path):
+    root = paper(tmp_path, "joss")
+    text = (root / "paper.md").read_text(encoding="utf-8")
+    settings = "check:\n  error: [bib-no-doi]\n  ignore: [front-matter-unknown-field, bib-yaer, unresolved-citation]\n"
+    (root / "paper.md").write_text(text.replace("license:", settings + "license:", 1), encoding="utf-8")
+    result = run_cli("check", "--root", str(root))
+    assert result.returncode == 1  # bib-no-doi made an error
+    codes = found(result, root)
+    assert ("paper.bib", 1, "bib-no-doi") in codes and "error[bib-no-doi]" in result.stderr
+    assert not {c for c in codes if c[2] == "front-matter-unknown-field"}
+    assert ("paper.md", 25, "metadata-check-code") in codes
+    assert "did you mean 'bib-year'?" in result.stderr
+    assert ("paper.md", 25, "metadata-check-fixed") in codes  # unresolved-citation stays an error
+
+
+def test_every_problem_is_reported_in_one_run(tmp_path):
+    root = paper(tmp_path, "joss")
+    bib = root / "paper.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n@misc{hunter2003,\n  title = {Again},\n  year = {2001}\n}\n")
+    text = (root / "paper.md").read_text(encoding="utf-8").replace("[@matplotlib]", "[@matplotlibb]", 1)
+    (root / "paper.md").write_text(text, encoding="utf-8")
+    for command in ("check", "build"):
+        result = run_cli(command, "--root", str(root))
+        assert result.returncode == 1
+        codes = found(result, root)
+        assert ("paper.bib", 14, "bib-duplicate-key") in codes, result.stderr
+        assert ("paper.md", 32, "unresolved-citation") in codes, result.stderr
+        assert "did you mean 'matplotlib'?" in result.stdout + result.stderr
+    assert not (root / "build").exists() or not list((root / "build").glob("*.pdf"))
+
+
+def test_csl_json_keys_with_a_colon_and_their_message_when_missing(tmp_path):
+    root = paper(tmp_path, "quarto")
+    index = root / "index.qmd"
+    index.write_text(index.read_text(encoding="utf-8").replace("[@moreno2019]", "[@pmid:12345]"), encoding="utf-8")
+    result = run_cli("check", "--root", str(root))
+    assert result.returncode == 1
+    assert "error[unresolved-citation]: unresolved citation 'pmid:12345'" in result.stderr
+    assert "resolved offline, from the project's bibliographies only" in result.stderr
+    references = json.loads((root / "references.json").read_text(encoding="utf-8"))
+    references.append(dict(references[1]))  # the same id twice
+    (root / "references.json").write_text(json.dumps(references, indent=2), encoding="utf-8")
+    result = run_cli("check", "--root", str(root))
+    duplicates = [line for file, line, code in found(result, root) if code == "bib-duplicate-key"]
+    assert (
+        duplicates
+        and duplicates[0] > 25
+        and all(f != "index.qmd" for f, _, c in found(result, root) if c == "bib-duplicate-key")
+    )
+
+
+def test_csl_yaml_bibliography_builds(tmp_path):
+    root = paper(tmp_path, "quarto")
+    items = json.loads((root / "references.json").read_text(encoding="utf-8"))
+    import yaml
+
+    (root / "references.yaml").write_text(yaml.safe_dump({"references": items}, allow_unicode=True), encoding="utf-8")
+    config = root / "_quarto.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("references.json", "references.yaml"))
+    result = run_cli("html", "--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (root / "build" / "counting-seabirds-from-the-shore.html").read_text(encoding="utf-8")
+    assert "A fictional handbook of shore counts" in html
+
+
+def test_front_matter_errors_name_the_file_line_and_column(tmp_path):
+    root = paper(tmp_path, "joss")
+    text = (root / "paper.md").read_text(encoding="utf-8")
+    (root / "paper.md").write_text(text.replace("date: 13 August 2017", 'date: "13 August 2017'), encoding="utf-8")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert re.search(r"paper\.md:21:7: error\[yaml-syntax\]", result.stderr), result.stderr
+    (root / "paper.md").write_text(text.replace("affiliation: 2\n", "affiliation: 3\n"), encoding="utf-8")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 1
+    assert re.search(r"paper\.md:13: error\[metadata-unknown-affiliation\].*'3'", result.stderr), result.stderr
+
+
+def test_the_submission_bundle_of_a_single_file_paper(tmp_path):
+    root = paper(tmp_path, "joss")
+    result = run_cli("submission", "--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (bundle,) = (root / "dist").glob("*.zip")
+    names = zipfile.ZipFile(bundle).namelist()
+    assert any(n.endswith("paper.md") for n in names), names
+    assert any(n.endswith("manuscript-blinded.pdf") for n in names), names
+    assert any("gauge" in n or n.startswith("figure") for n in names), names
+
+
+@pytest.mark.parametrize(
+    ("written", "spdx"),
+    [
+        ("CC BY", "CC-BY-4.0"),
+        ("cc-by-sa-4.0", "CC-BY-SA-4.0"),
+        ("https://creativecommons.org/licenses/by-nc/4.0/", "CC-BY-NC-4.0"),
+    ],
+)
+def test_licences_as_front_matters_name_them(written, spdx):
+    from press.front_matter import licence_id
+
+    assert licence_id(written) == spdx
+    assert licence_id("MIT") == "MIT"  # left to the schema, which says what is allowed
+
+
+def test_the_revision_round_of_a_single_file_paper(tmp_path):
+    old = paper(tmp_path / "v1", "joss")
+    new = paper(tmp_path / "v2", "joss")
+    text = (new / "paper.md").read_text(encoding="utf-8")
+    (new / "paper.md").write_text(text.replace("long, gappy and", "long, often gappy and"), encoding="utf-8")
+    result = run_cli("diff", "--against", str(old), "--root", str(new))
+    assert result.returncode == 0, result.stdout + result.stderr
+    changes = new / "build" / "tidepool-a-small-python-package-for-tide-gauge-records-changes.docx"
+    xml = zipfile.ZipFile(changes).read("word/document.xml").decode("utf-8")
+    assert re.search(r"<w:ins [^>]*>.*?often.*?</w:ins>", xml, re.DOTALL)
+
+
+def test_diff_against_a_git_revision_of_a_single_file_paper(tmp_path):
+    root = paper(tmp_path, "joss")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "v1"], check=True)
+    text = (root / "paper.md").read_text(encoding="utf-8")
+    (root / "paper.md").write_text(text.replace("long, gappy and", "long, often gappy and"), encoding="utf-8")
+    result = run_cli("diff", "HEAD", str(root / "paper.md"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "build" / "tidepool-a-small-python-package-for-tide-gauge-records-changes.pdf").is_file()
+    assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout.split() == [
+        "M",
+        "paper.md",
+        "??",
+        "build/",
+    ]

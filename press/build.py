@@ -438,6 +438,8 @@ def format_inputs(manuscript: Manuscript, figures: Iterable[Path] = ()) -> dict[
     sources = [metadata.path, *(s.path for s in ([manuscript.abstract] if manuscript.abstract else []))]
     sources += [s.path for s in manuscript.sections]
     sources += [*manuscript.bib_paths, manuscript.csl_path, *manuscript.layout.files(), *figures]
+    if metadata.journal.profile_path is not None:
+        sources.append(metadata.journal.profile_path)
     common = list(dict.fromkeys(input_path_key(path, root) for path in sources))
     # bib/*.bib: a new file joins the bibliography (a paper's folder holds outputs too: not listed)
     if not metadata.bibliography_files and not manuscript.layout.single:

@@ -49,9 +49,11 @@ COMMANDS: dict[str, Command] = {
             "new DIR: write a new manuscript project there that builds at once; never overwrites",
             takes_words=True,
         ),
+        Command("profiles", "press.profiles", "list the journal profiles (journal: {profile: NAME} picks one)"),
     )
 }
 DEFAULT_COMMAND = "build"
+REVIEW_MODULE = "press.review_build"  # what `build --review` runs
 
 EXAMPLES = """\
 examples:
@@ -62,6 +64,8 @@ examples:
   python build.py drafts/paper.md  a paper in one Markdown file (outputs in drafts/build/)
   python build.py check --format json
   python build.py styles vancouver  find a CSL style's id
+  python build.py pdf docx --review  the review layout (line numbers, double spacing) into build/
+  python build.py profiles        the journal profiles, one a line
   python build.py diff v1-submitted  tracked changes since the tag v1-submitted (DOCX, PDF, HTML)
   python build.py submission --since v1-submitted  the bundle, with those changes files in it
   python build.py new my-paper --title "My article"  start a new manuscript in my-paper/
@@ -113,6 +117,12 @@ def parser() -> argparse.ArgumentParser:
         choices=("pdf/a-3b", "pdf/ua-1"),
         default=None,
         help="build: write an archival (PDF/A-3b) or accessible (PDF/UA-1) PDF; the default PDF is tagged",
+    )
+    p.add_argument(
+        "--review",
+        action="store_true",
+        help="build: the review layout of the pdf and docx (line numbers, double spacing; the journal profile's) "
+        "as <slug>-review.pdf and <slug>-review.docx",
     )
     p.add_argument(
         "--host", default="127.0.0.1", help="serve: address to listen on (default: 127.0.0.1, loopback only)"
@@ -174,8 +184,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # build --review: the review layout beside the typeset outputs, a command of its own underneath.
+    module = REVIEW_MODULE if args.command.name == "build" and args.review else args.command.module
     try:
-        return importlib.import_module(args.command.module).run(args)
+        return importlib.import_module(module).run(args)
     except PressError as exc:
         from .report import print_failure
 

@@ -121,6 +121,12 @@ CODES: dict[str, Code] = {
     "front-matter-default": _warning("a fact the front matter leaves out, and the default used"),
     "front-matter-date": _warning("a front-matter date that is not a date"),
     "declaration-missing": _warning("a declaration the journal asks for left out"),
+    "declaration-required": _warning("a declaration the journal profile requires left out (an error for submission)"),
+    "article-type-unknown": _warning("an article type the journal profile does not list"),
+    # Journal profiles (press.profiles; their fields' own errors are the metadata's codes).
+    "metadata-profile": _error("an unknown journal profile"),
+    "profile-unreadable": _error("a journal profile file that cannot be read"),
+    "profile-missing-description": _error("a journal profile without its one-line description"),
     "corresponding-author-missing": _warning("no corresponding author"),
     "corresponding-email-missing": _warning("a corresponding author without an e-mail address"),
     # Templates, outputs and the tools (never the manuscript's fault alone, so never adjustable).

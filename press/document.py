@@ -279,7 +279,7 @@ def unresolved_article(
     if problems:
         raise PressError(problems)
     body = replace_crossrefs(body, tables, figures, sections, numbered)
-    heading = [{"t": "Str", "c": "References"}]
+    heading = text_inlines(manuscript.metadata.journal.references_heading)  # the journal profile's
     if body and body[-1]["t"] == "Header" and stringify(body[-1]["c"][2]).strip().lower() in REFERENCE_HEADINGS:
         heading = body.pop()["c"][2]  # the paper's own heading over where pandoc puts the list (JOSS's papers)
     ast = {
@@ -294,6 +294,14 @@ def unresolved_article(
         ],
     }
     return ast, tables, figures, numbered
+
+
+def text_inlines(text: str) -> list[dict]:
+    """Plain text as pandoc's inlines: words and the spaces between them."""
+    inlines: list[dict] = []
+    for word in text.split():
+        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
+    return inlines
 
 
 def build_document(

@@ -14,6 +14,8 @@ from typing import Any
 
 from .fonts import web_font_files
 
+# press.model.ReviewLayout, not imported: a no-op build reads this table and nothing else.
+ReviewLayout = Any
 # The writers' shared document (press.writers.shared.Shared), not imported: the writers and the media
 # stage read this table, so it imports none of them.
 Shared = Any
@@ -26,6 +28,7 @@ class WriteOptions:
     blinded: bool = False  # for double-blind review: no author details anywhere
     pdf_variant: str | None = None  # "pdf/a-3b", "pdf/ua-1", or the default tagged PDF
     downloads: dict[str, str] = field(default_factory=dict)  # format -> file name the HTML page links to
+    review: ReviewLayout | None = None  # the review manuscript's layout (press.review); None: typeset
     # Where the PDF's layout runs (press.build hands it to its worker process); None: in this process.
     pdf_renderer: Callable[[Any], bytes] | None = None
 

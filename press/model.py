@@ -108,11 +108,32 @@ class License:
     badge: str  # file name of the badge image in templates/assets
 
 
+@dataclass(frozen=True)
+class ReviewLayout:
+    """The manuscript layout journals ask for at submission (press.review)."""
+
+    line_spacing: float = 2.0  # 2: double spaced; 1.5
+    line_numbers: str = "continuous"  # "continuous", "page" (from 1 on each page) or "none"
+    figures: str = "in-place"  # "in-place", or "end": after the references, one a page
+    captions_list: bool = True  # with figures at the end: a "Figure captions" list before them
+
+
 @dataclass
 class JournalProfile:
+    """The journal's rules: its profile's (press.profiles), with what the metadata's ``journal`` sets over them."""
+
     name: str | None
     csl: str
     limits: dict[str, int]
+    profile: str = "default"
+    required_declarations: tuple[str, ...] = ()
+    article_types: tuple[str, ...] = ()
+    blinded: bool = True
+    references_heading: str = "References"
+    review: ReviewLayout | None = None  # None: the submission's manuscripts are the typeset layout
+    given: dict[str, Any] = field(default_factory=dict)  # the metadata's own `journal` fields, as read
+    profile_path: Path | None = None  # the profile's file, an input of every output
+    profile_lines: dict[str, int] = field(default_factory=dict)  # its fields the metadata leaves to it -> line
 
 
 @dataclass

@@ -20,7 +20,7 @@ METADATA_FILE = Path("manuscript") / "metadata.yaml"
 # Every folder of the project that the build reads. The first two hold what a section may pull in
 # (images and whatever else): their files are inputs of every output, and the PDF may load them.
 CONTENT_FOLDERS = ("manuscript", "figures")
-INPUT_FOLDERS = (*CONTENT_FOLDERS, "bib", "templates")
+INPUT_FOLDERS = (*CONTENT_FOLDERS, "bib", "templates", "journals")  # journals/: the project's journal profiles
 MARKDOWN_SUFFIXES = (".md", ".qmd", ".markdown")
 # The names a single-file paper goes by, most likely first, when its folder has several Markdown files.
 PAPER_NAMES = ("paper.md", "index.qmd", "index.md", "manuscript.md", "article.md", "paper.qmd", "manuscript.qmd")

@@ -15,7 +15,7 @@ import os
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,16 +24,18 @@ from pandocfilters import walk
 from . import pandoc
 from .build import prepare_out_dir
 from .checks.counts import Count
-from .checks.declarations import DECLARATIONS
+from .checks.declarations import DECLARATIONS, REQUIRED_CODE
 from .context import build_context, meta_value
 from .document import Document
 from .fonts import font_dirs, font_face_css
 from .formats import FORMATS, WriteOptions
 from .load import display_path
-from .model import Diagnostic, Manuscript
+from .model import Diagnostic, Manuscript, PressError
 from .publish import clean_stale, discard, publish, stage
 from .report import print_diagnostics
 from .resolve import resolve
+from .review import describe_layout
+from .review import rendering as review_rendering
 from .templating import render
 from .writers import docx, jats, pdf
 from .writers.shared import Shared
@@ -73,6 +75,7 @@ class SubmissionResult:
     size: int
     seconds: float
     warnings: list[Diagnostic] = field(default_factory=list)
+    review: str = ""  # the journal profile's review layout of the manuscripts, in words ("": typeset)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(f.name) for f in result.files)
     for file in result.files:
         note = DESCRIPTIONS.get(file.name) or describe(file.name)
+        if result.review and file.name.startswith("manuscript") and file.name.endswith((".pdf", ".docx")):
+            note += f" ({result.review})"
         print(f"  {file.name:<{width}}  {_size(len(file.data)):>9}  {note}")
     if result.warnings:
         print(f"{len(result.warnings)} warning(s); the title page says 'Not provided' where a fact is missing")
@@ -129,6 +134,10 @@ def build_submission(
     started = time.perf_counter()
     resolved = resolve(root)
     document = resolved.document
+    # A declaration the journal profile requires is a warning of a build, and stops the submission.
+    required = [replace(d, severity="error") for d in resolved.diagnostics if d.code == REQUIRED_CODE]
+    if required:
+        raise PressError(required)
     changes = _changes_files(root, since, author, resolved) if since else []  # before anything is written
     prepare_out_dir(out_dir)
     clean_stale(out_dir)
@@ -142,7 +151,10 @@ def build_submission(
     except BaseException:
         discard(staged)
         raise
-    return SubmissionResult(target, files, len(data), time.perf_counter() - started, resolved.diagnostics)
+    seconds = time.perf_counter() - started
+    layout = document.metadata.journal.review
+    review = describe_layout(layout) if layout is not None else ""
+    return SubmissionResult(target, files, len(data), seconds, resolved.diagnostics, review)
 
 
 def _changes_files(root: Path, since: str, author: str | None, resolved: Any) -> list[BundleFile]:
@@ -154,27 +166,43 @@ def _changes_files(root: Path, since: str, author: str | None, resolved: Any) ->
 
 
 def write_files(document: Document, counts: list[Count], changes: list[BundleFile] = ()) -> list[BundleFile]:
-    """Every file of the bundle, in the bundle's order, MANIFEST.txt first; ``changes`` after the manuscripts."""
+    """Every file of the bundle, in the bundle's order, MANIFEST.txt first; ``changes`` after the manuscripts.
+
+    The manuscripts are in the journal profile's review layout when it has one (press.review), and
+    blinded copies come too when it asks for them (the default profile does both).
+    """
+    journal = document.metadata.journal
     with ThreadPoolExecutor(max_workers=4) as pool:
-        shared = Shared(document, pool, renderings=("print",))
-        # The three PDFs one after another in one thread: WeasyPrint's layout holds the GIL, so
+        shared = Shared(document, pool, renderings=(review_rendering(journal.review) if journal.review else "print",))
+        # The PDFs one after another in one thread: WeasyPrint's layout holds the GIL, so
         # parallel renders would gain nothing and Pango is not documented as thread-safe. The
         # pandoc jobs (subprocesses) run beside them.
-        full, blinded = WriteOptions(), WriteOptions(blinded=True)
+        full, blinded = WriteOptions(review=journal.review), WriteOptions(blinded=True, review=journal.review)
         pdfs = pool.submit(
-            lambda: (pdf.write(shared, full), pdf.write(shared, blinded), title_page_pdf(shared, counts)),
+            lambda: (
+                pdf.write(shared, full),
+                pdf.write(shared, blinded) if journal.blinded else b"",
+                title_page_pdf(shared, counts),
+            ),
         )
         full_docx = pool.submit(docx.write, shared, full)
-        blinded_docx = pool.submit(docx.write, shared, blinded)
+        blinded_docx = pool.submit(docx.write, shared, blinded) if journal.blinded else None
         title_docx = pool.submit(title_page_docx, shared, counts)
-        xml = pool.submit(jats.write, shared, full)
-        figures = pool.submit(FORMATS["jats"].assets, shared, full)
+        xml = pool.submit(jats.write, shared, WriteOptions())
+        figures = pool.submit(FORMATS["jats"].assets, shared, WriteOptions())
         full_pdf, blinded_pdf, title_pdf = pdfs.result()
+        blinded_files = (
+            [
+                BundleFile("manuscript-blinded.pdf", blinded_pdf),
+                BundleFile("manuscript-blinded.docx", blinded_docx.result()),
+            ]
+            if blinded_docx is not None
+            else []
+        )
         files = [
             BundleFile("manuscript.pdf", full_pdf),
             BundleFile("manuscript.docx", full_docx.result()),
-            BundleFile("manuscript-blinded.pdf", blinded_pdf),
-            BundleFile("manuscript-blinded.docx", blinded_docx.result()),
+            *blinded_files,
             BundleFile("title-page.pdf", title_pdf),
             BundleFile("title-page.docx", title_docx.result()),
             *changes,
@@ -273,8 +301,10 @@ def title_page_context(document: Document, counts: list[Count]) -> dict[str, Any
     """What the title page shows: the article context, the declarations and the counts of `check`."""
     context = build_context(document)
     declarations = document.metadata.declarations
+    required = document.metadata.journal.required_declarations  # the journal profile's (press.profiles)
     context["declaration_list"] = [
-        {"key": key, "label": label, "text": declarations.get(key)} for key, label in DECLARATIONS
+        {"key": key, "label": label, "text": declarations.get(key), "required": key in required}
+        for key, label in DECLARATIONS
     ]
     context["counts"] = counts
     return context

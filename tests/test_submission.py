@@ -311,7 +311,11 @@ def test_the_title_page_counts_are_the_counts_check_prints(bundle):
     report = json.loads(run_cli("check", "--format", "json").stdout)
     word = WordDocument(io.BytesIO(bundle["title-page.docx"]))
     [line] = [p.text for p in word.paragraphs if p.text.startswith("Counts:")]
-    assert line == "Counts: " + "; ".join(f"{c['label']} {c['value']}" for c in report["counts"])
+    expected = [
+        f"{c['label']} {c['value']}" + (f" (limit {c['limit']})" if c["limit"] is not None else "")
+        for c in report["counts"]
+    ]
+    assert line == "Counts: " + "; ".join(expected)  # with the limits of the metadata and its journal profile
 
 
 def test_declarations_check_warns_only_for_the_missing_ones(declared):
@@ -361,3 +365,39 @@ def test_sources_include_local_images_and_nothing_outside_the_project(tmp_path):
         "source/manuscript/results.md",
         "source/manuscript/figures/plot.png",
     ]
+
+
+# ---- the review layout (press.review), which the default journal profile asks for ----
+
+
+def test_the_manuscripts_are_in_the_review_layout_with_line_numbers(bundle):
+    from test_review import margin_numbers
+
+    W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    for name in ("manuscript.pdf", "manuscript-blinded.pdf"):
+        reader = PdfReader(io.BytesIO(bundle[name]))
+        numbers = [n for page in reader.pages for n, _y in margin_numbers(page)]
+        assert len(numbers) > 500 and numbers == list(range(1, len(numbers) + 1)), name
+        assert f"1 of {len(reader.pages)}" in reader.pages[0].extract_text()
+    for name in ("manuscript.docx", "manuscript-blinded.docx"):
+        with zipfile.ZipFile(io.BytesIO(bundle[name])) as docx:
+            document = etree.fromstring(docx.read("word/document.xml"))
+        assert document.find(f".//{W}sectPr/{W}lnNumType") is not None, name
+    title_page = PdfReader(io.BytesIO(bundle["title-page.pdf"]))
+    assert margin_numbers(title_page.pages[0]) == []  # the title page is no manuscript: no numbers
+
+
+def test_a_preprint_profile_bundles_the_typeset_layout_and_no_blinded_copies(tmp_path):
+    from test_review import margin_numbers, set_profile
+
+    project = copy_project(FIXTURES / "minimal", tmp_path / "project")
+    set_profile(project, "  profile: preprint\n")
+    result = run_cli("submission", "--root", str(project), "--out", str(tmp_path / "dist"))
+    assert result.returncode == 0, result.stderr
+    [path] = (tmp_path / "dist").glob("*.zip")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        pdf = PdfReader(io.BytesIO(archive.read("manuscript.pdf")))
+    assert "manuscript-blinded.pdf" not in names and "manuscript-blinded.docx" not in names
+    assert "manuscript.pdf" in names and "manuscript.docx" in names
+    assert margin_numbers(pdf.pages[0], 20 * 72 / 25.4) == []  # the typeset layout: print.css margin

@@ -95,6 +95,9 @@ def check_limits(manuscript: Manuscript, counts: list[Count]) -> list[Diagnostic
             continue
         if count.name == "abstract_words" and manuscript.abstract:
             where, line = manuscript.abstract.display, 1
+        elif f"limits.{count.name}" in metadata.journal.profile_lines:  # the journal profile sets this limit
+            where = display_path(metadata.journal.profile_path)
+            line = metadata.journal.profile_lines[f"limits.{count.name}"]
         else:
             where, line = display_path(metadata.path), metadata.line_of(f"journal.limits.{count.name}")
         found.append(

@@ -20,12 +20,28 @@ DECLARATIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+REQUIRED_CODE = "declaration-required"  # an error for `submission` (press.submission)
+
+
 def check_declarations(manuscript: Manuscript) -> list[Diagnostic]:
     """A warning naming the missing declarations, and one for a missing corresponding author or e-mail."""
     metadata = manuscript.metadata
     shown = display_path(metadata.path)
     found: list[Diagnostic] = []
     missing = [key for key, _label in DECLARATIONS if not metadata.declarations.get(key)]
+    required = [key for key in metadata.journal.required_declarations if key in missing]
+    for key in required:
+        found.append(
+            warning(
+                shown,
+                metadata.line_of("declarations") or metadata.line_of("title"),
+                REQUIRED_CODE,
+                f"the journal profile '{metadata.journal.profile}' requires the declaration '{key}', "
+                "which the metadata lacks: `submission` stops here",
+                f"add '{key}: ...' under 'declarations:' in the metadata",
+            )
+        )
+    missing = [key for key in missing if key not in required]
     if missing:
         # One warning for all of them: eight near-identical lines on every build would bury the rest.
         found.append(
@@ -62,4 +78,16 @@ def check_declarations(manuscript: Manuscript) -> list[Diagnostic]:
                     "add 'email:' to this author",
                 )
             )
+    kinds = metadata.journal.article_types
+    if kinds and metadata.article_type and metadata.article_type not in kinds:
+        found.append(
+            warning(
+                shown,
+                metadata.line_of("article_type"),
+                "article-type-unknown",
+                f"article type '{metadata.article_type}' is not one the journal profile "
+                f"'{metadata.journal.profile}' lists",
+                "one of: " + ", ".join(kinds),
+            )
+        )
     return found

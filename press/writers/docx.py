@@ -15,6 +15,7 @@ from .shared import Shared
 
 if TYPE_CHECKING:
     from ..formats import WriteOptions
+    from ..model import ReviewLayout
 
 
 def source_date_epoch(date: str) -> str:
@@ -30,6 +31,11 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     front = pandoc.html_to_ast(front_html)["blocks"]
     # After the abstract div and its end marker; each figure its PNG or JPEG rendition, which pandoc embeds.
     body = shared.media.retarget({"blocks": document.ast["blocks"][2:]}, "docx")["blocks"]
+    review = options.review
+    if review is not None:  # the review manuscript (press.review)
+        from ..review import docx_body
+
+        body = docx_body(body, review)
     holders = "The authors" if blinded else ", ".join(metadata.copyright_holders)
     rights = f"Copyright © {metadata.copyright_year} {holders}. {metadata.license.name} ({metadata.license.url})"
     # Title and authors stay out of pandoc's metadata: pandoc would print its own title block over
@@ -48,15 +54,20 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
         env={"SOURCE_DATE_EPOCH": epoch},
         sandbox=False,
     )
-    return set_core_properties(data, document, rights, blinded)
+    return set_core_properties(data, document, rights, blinded, review)
 
 
-def set_core_properties(data: bytes, document, rights: str, blinded: bool) -> bytes:
-    """Title, creators, keywords and the licence in the DOCX core properties, with fixed dates."""
+def set_core_properties(data: bytes, document, rights: str, blinded: bool, review: ReviewLayout | None = None) -> bytes:
+    """Title, creators, keywords and the licence in the DOCX core properties, with fixed dates; the
+    review layout's page setup and styles when ``review`` is given (press.review)."""
     from docx import Document as WordDocument
 
     metadata = document.metadata
     word = WordDocument(io.BytesIO(data))
+    if review is not None:
+        from ..review import format_docx
+
+        format_docx(word, review)
     props = word.core_properties
     props.title = metadata.full_title[:255]
     props.author = "" if blinded else "; ".join(a.name for a in metadata.authors)

@@ -15,6 +15,7 @@ from ..model import PressError, error
 
 if TYPE_CHECKING:  # the PDF worker process (press.build) imports this module for render_job: keep it light
     from ..formats import WriteOptions
+    from ..model import ReviewLayout
     from .shared import Shared
 
 PDF_VARIANTS = ("pdf/a-3b", "pdf/ua-1")
@@ -90,12 +91,20 @@ def xmp_license(shared: Shared, blinded: bool = False) -> bytes:
     ).encode()
 
 
-def print_html(shared: Shared, blinded: bool = False) -> str:
+def print_html(shared: Shared, blinded: bool = False, review: ReviewLayout | None = None) -> str:
     from ..templating import render
 
     templates = shared.document.manuscript.templates
     css = (templates / "print.css").read_text(encoding="utf-8")
-    return render(templates, "print.html", **shared.context(css=css, fonts_css=font_face_css(), blinded=blinded))
+    rendering = "print"
+    if review is not None:  # the review manuscript (press.review): its CSS over the journal's
+        from ..review import rendering as review_rendering
+        from ..review import review_css
+
+        css += "\n" + review_css(templates, review)
+        rendering = review_rendering(review)
+    context = shared.context(rendering, css=css, fonts_css=font_face_css(), blinded=blinded)
+    return render(templates, "print.html", **context)
 
 
 @dataclass
@@ -111,17 +120,29 @@ class PdfJob:
     xmp: bytes
     media_dir: Path | None = None  # where the figures' renditions are (media:NAME URLs)
     formulas: tuple[str, ...] = ()  # the alt texts (their TeX) of the typeset equations' images
+    # The review layout's line numbers (press.line_numbers): "continuous", "page", or None for none;
+    # where the numbers end (CSS px from the page's left edge) and their CSS.
+    line_numbers: str | None = None
+    numbers_right: float = 0.0
+    numbers_css: str = ""
+    unnumbered: frozenset[str] = frozenset()  # classes of elements whose lines are not numbered
 
 
-def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -> PdfJob:
+def job_for(
+    shared: Shared, variant: str | None = None, blinded: bool = False, review: ReviewLayout | None = None
+) -> PdfJob:
     from ..load import display_path
 
     manuscript = shared.document.manuscript
-    identifier = hashlib.sha256(f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}".encode()).hexdigest()[
-        :32
-    ]
+    seed = f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}" + ("|review" if review else "")
+    identifier = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    numbering = {}
+    if review is not None:
+        from ..review import pdf_review
+
+        numbering = pdf_review(review)
     return PdfJob(
-        html=print_html(shared, blinded),
+        html=print_html(shared, blinded, review),
         base_url=manuscript.layout.text_dir.as_uri() + "/",
         allowed=[*manuscript.layout.content_folders(), *manuscript.templates.dirs, *font_dirs()],
         media_dir=shared.media.folder,
@@ -130,12 +151,13 @@ def job_for(shared: Shared, variant: str | None = None, blinded: bool = False) -
         variant=variant,
         identifier=identifier.encode(),
         xmp=xmp_license(shared, blinded),
+        **numbering,
     )
 
 
 def write(shared: Shared, options: WriteOptions) -> bytes:
     """The PDF; ``options.pdf_renderer`` lays the job out elsewhere (the build's worker process), else here."""
-    return (options.pdf_renderer or render_job)(job_for(shared, options.pdf_variant, options.blinded))
+    return (options.pdf_renderer or render_job)(job_for(shared, options.pdf_variant, options.blinded, options.review))
 
 
 class _Deflate:
@@ -294,6 +316,12 @@ def render_job(job: PdfJob) -> bytes:
         raise
     if getattr(fetcher, "refused", []):
         raise refused_error(job.shown_dir, fetcher.refused)
+    if job.line_numbers:
+        from ..line_numbers import add_line_numbers
+
+        add_line_numbers(
+            document, job.line_numbers, job.numbers_right, job.numbers_css, job.base_url, fetcher, job.unnumbered
+        )
     document.metadata.xmp_metadata.append(job.xmp)
     formulas = set(job.formulas)
 

@@ -145,10 +145,20 @@ class Shared:
         self._cite: Future = how_to_cite or pool.submit(how_to_cite_html, document)
 
     def _render_fragments(self, kind: str) -> tuple[str, str]:
-        return split_fragments(self._html_parts[kind].render(rendering_ast(kind, self.document.ast, self.media)))
+        base, _, floats = kind.partition("/")
+        ast = rendering_ast(base, self.document.ast, self.media)
+        if not floats:
+            return split_fragments(self._html_parts[kind].render(ast))
+        # The review layout's "print/end" (press.review): figures and tables after the references. Its
+        # parts are the print rendering's, but for those that moved: kept in the same memo.
+        from ..review import floats_at_end
+
+        ast = floats_at_end(ast, captions_list=floats == "end+captions")
+        return split_fragments(HtmlParts(self._html_parts[base].kept).render(ast))
 
     def fragments(self, kind: str) -> tuple[str, str]:
-        """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print``."""
+        """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print`` (or a review
+        layout's ``print/end``, ``print/end+captions``: press.review)."""
         with self._lock:
             future = self._fragments.get(kind)
             mine = future is None

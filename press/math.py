@@ -433,6 +433,8 @@ def render_all(expressions: list[tuple[str, bool]]) -> None:
             future.set_exception(problem)
         else:
             asked.append((tex, display, future))
+    if not asked:
+        return  # all typeset already, or kept as valid: no node process is started for nothing
     done = 0
     try:
         for answer in _ask_many([(tex, display) for tex, display, _ in asked]):

@@ -194,3 +194,14 @@ def test_typesetting_all_at_once_gives_what_one_at_a_time_gives():
 def test_a_line_break_in_inline_math_is_a_math_error_not_a_crash():
     problem = math.check(r"a \\ b", False)
     assert isinstance(problem, math.MathError) and "laid out across the page" in str(problem)
+
+
+def test_equations_kept_as_valid_start_no_node_process():
+    from press.checks.equations import Expression, check_equations
+    from press.kept import Memo
+
+    expressions = [Expression(r"\alpha_{kept}", False, "a.md", 1, 1), Expression(r"\beta^{kept}", True, "a.md", 2, 1)]
+    valid = Memo({math.key(e.tex, e.display): "valid" for e in expressions})
+    math.close()
+    assert check_equations(expressions, valid) == []
+    assert math._worker is None  # an HTML-only rebuild paid ~0.17 s to start node for nothing

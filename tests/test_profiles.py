@@ -196,3 +196,16 @@ def test_an_edit_to_the_profile_in_use_rebuilds_the_outputs(project, tmp_path):
     assert "up to date" in run_cli("html", "--root", str(project), "--out", str(out)).stdout
     own_profile(project, "house", "description: house\ncsl: nlm-citation-sequence\n")
     assert first != article_html(project, out)  # the record counts the profile's file as an input
+
+
+def test_check_ignore_quiets_the_build_but_never_waives_a_journal_s_required_declaration(project, tmp_path):
+    set_profile(project, "  profile: vancouver-medical\n")
+    metadata = project / "manuscript" / "metadata.yaml"
+    metadata.write_text(
+        metadata.read_text(encoding="utf-8") + "check:\n  ignore: [declaration-required]\n", encoding="utf-8"
+    )
+    check = run_cli("check", "--root", str(project))
+    assert check.returncode == 0 and "declaration-required" not in check.stdout + check.stderr
+    submission = run_cli("submission", "--root", str(project), "--out", str(tmp_path / "dist"))
+    assert submission.returncode == 1
+    assert "error[declaration-required]" in submission.stdout + submission.stderr

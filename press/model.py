@@ -160,6 +160,12 @@ class Metadata:
     lines: dict[str, int]  # dotted field path -> line in the YAML file
     check_levels: dict[str, str] = field(default_factory=dict)  # code -> error, warning or ignore (press.codes)
     subtitle: str | None = None
+    # A field read from another file than ``path`` (a Quarto project's _quarto.yml): field -> that file.
+    field_files: dict[str, str] = field(default_factory=dict)
+
+    def place(self, dotted: str) -> tuple[str, int | None]:
+        """The file (as shown) and line a field was read from."""
+        return self.field_files.get(dotted, display_path(self.path)), self.lines.get(dotted)
 
     @property
     def full_title(self) -> str:

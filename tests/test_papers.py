@@ -102,7 +102,7 @@ def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
     result = run_cli("--root", str(root))
     assert result.returncode == 0, result.stdout + result.stderr
     assert found(result, root) == {
-        ("index.qmd", 1, "metadata-csl-renamed"),  # csl: vancouver in _quarto.yml
+        ("_quarto.yml", 12, "metadata-csl-renamed"),  # csl: vancouver, at its line in _quarto.yml
         ("index.qmd", 10, "front-matter-unknown-field"),  # execute:
         ("index.qmd", 34, "quarto-code-chunk"),
         ("references.json", 3, "bib-article-details"),

@@ -322,7 +322,10 @@ class _Comparer:
             self.tables.append(f"{_label(block) or 'a table'} {'added' if cls == INSERTION else 'removed'}")
         if block["t"] == "Div" and block["c"][0][0] == REFS_ID:
             return [{"t": "Div", "c": [block["c"][0], self.blocks([], block["c"][1]) if cls == INSERTION else []]}]
-        return [with_class(with_class(b, WHOLE[cls]), CHANGED) for b in _marked_blocks([block], cls, self.attrs)]
+        marked = [with_class(with_class(b, WHOLE[cls]), CHANGED) for b in _marked_blocks([block], cls, self.attrs)]
+        for code in (b for b in marked if b["t"] == "CodeBlock"):  # its revision's author and date, for the DOCX
+            code["c"][0] = [code["c"][0][0], code["c"][0][1], [*code["c"][0][2], *self.attrs]]
+        return marked
 
     # -- inlines --
 

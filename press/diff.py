@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compare import Changes, accepted, compare, title_text
+from .compare import WHOLE, Changes, accepted, compare, title_text
 from .document import stringify
 from .model import PressError, display_path, error
 from .renditions import Media
@@ -224,7 +224,55 @@ def _docx(shared: Shared) -> bytes:
     from .formats import WriteOptions
     from .writers import docx
 
-    return mark_paragraph_revisions(docx.write(shared, WriteOptions()))
+    document = dataclasses.replace(shared.document, ast={**shared.document.ast})
+    document.ast["blocks"] = tracked_code_blocks(document.ast["blocks"])
+    return mark_paragraph_revisions(docx.write(_WithDocument(shared, document), WriteOptions()))
+
+
+class _WithDocument:
+    """``shared`` with another document: what the DOCX writer reads (the rest is ``shared``'s)."""
+
+    def __init__(self, shared: Shared, document: Any):
+        self._shared, self.document = shared, document
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shared, name)
+
+
+def tracked_code_blocks(blocks: list[dict]) -> list[dict]:
+    """Code blocks inserted or deleted whole, as paragraphs of code in one change Span each.
+
+    pandoc's DOCX writer tracks Spans only: a code block is written as it is, so "Accept all" kept a
+    deleted one and "Reject all" an inserted one. As a paragraph in Word's "Source Code" style with
+    its lines as code runs and line breaks, it reads the same and its text is a revision.
+    """
+    out = []
+    for block in blocks:
+        kind = block["t"]
+        if kind == "CodeBlock":
+            (ident, classes, attributes), text = block["c"]
+            cls = next((c for c, whole in WHOLE.items() if whole in classes), None)
+            if cls is not None:
+                lines: list[dict] = []
+                for number, line in enumerate(text.split("\n")):
+                    lines += [{"t": "LineBreak"}] if number else []
+                    lines += [{"t": "Code", "c": [["", [], []], line]}] if line else []
+                marks = [pair for pair in attributes if pair[0] in ("author", "date")]
+                span = {"t": "Span", "c": [["", [cls], marks], lines]}
+                block = {
+                    "t": "Div",
+                    "c": [[ident, [], [["custom-style", "Source Code"]]], [{"t": "Para", "c": [span]}]],
+                }
+        elif kind in ("Div", "BlockQuote"):
+            inner = block["c"][1] if kind == "Div" else block["c"]
+            inner = tracked_code_blocks(inner)
+            block = {"t": kind, "c": [block["c"][0], inner] if kind == "Div" else inner}
+        elif kind in ("BulletList", "OrderedList"):
+            items = block["c"] if kind == "BulletList" else block["c"][1]
+            items = [tracked_code_blocks(item) for item in items]
+            block = {"t": kind, "c": items if kind == "BulletList" else [block["c"][0], items]}
+        out.append(block)
+    return out
 
 
 def _shared(comparison: Comparison, pool: ThreadPoolExecutor, renderings: tuple[str, ...]) -> Shared:

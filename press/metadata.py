@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .codes import LEVELS
 from .metadata_schema import SCHEMA, SCHEMAS
 from .model import Author, Diagnostic, JournalProfile, License, Metadata, PressError, error, unprintable
 
@@ -481,11 +482,7 @@ def _metadata(data: dict[str, Any], lines: dict[str, int], path: Path) -> Metada
         declarations={k: str(v).strip() for k, v in data.get("declarations", {}).items()},
         allow_raw_html=bool(data.get("allow_raw_html", False)),
         lines=lines,
-        check_levels={
-            str(code): level
-            for level in ("error", "warning", "ignore")
-            for code in data.get("check", {}).get(level, [])
-        },
+        check_levels={str(code): level for level in LEVELS for code in data.get("check", {}).get(level, [])},
     )
 
 

@@ -298,13 +298,9 @@ class Manuscript:
     bib_paths: list[Path]
     templates: Templates
     csl_path: Path
+    layout: Project  # where its files are (press.project): the press layout or one paper's folder
     # What loading found that does not stop the checks (a missing file, a duplicate key, an unknown style).
     load_diagnostics: list[Diagnostic] = field(default_factory=list)
-    project: Project | None = None  # its layout (press.project); None: the press layout at root
-
-    @property
-    def layout(self) -> Project:
-        return self.project or Project(self.root, self.root / "manuscript" / "metadata.yaml")
 
 
 @dataclass

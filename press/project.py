@@ -194,14 +194,6 @@ def peek_metadata(path: Path | Project) -> dict[str, Any]:
     return _yaml_mapping(block[0]) if block else {}
 
 
-# The press layout's folders, for callers that know they have one (tests, the scaffold).
 def input_folders(root: Path) -> list[Path]:
+    """The input folders of the project at ``root`` (``serve`` watches them)."""
     return locate(root).input_folders()
-
-
-def content_folders(root: Path) -> list[Path]:
-    return locate(root).content_folders()
-
-
-def project_files(root: Path) -> list[Path]:
-    return locate(root).files()

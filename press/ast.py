@@ -35,3 +35,11 @@ def elements(node: Any, prune: frozenset[str] = frozenset()) -> Iterator[dict]:
             push(content)
         elif type(content) is dict:  # pandoc's MetaMap
             extend(list(content.values())[::-1])
+
+
+def text_inlines(text: str) -> list[dict]:
+    """Plain text as pandoc's inlines: words and the spaces between them."""
+    inlines: list[dict] = []
+    for word in text.split():
+        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
+    return inlines

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import citeproc, equations, pandoc
-from .ast import elements
+from .ast import elements, text_inlines
 from .checks.citations import citation_diagnostics
 from .equations import CROSSREF_PREFIXES, is_equation, reference_style
 from .kept import Kept
@@ -294,14 +294,6 @@ def unresolved_article(
         ],
     }
     return ast, tables, figures, numbered
-
-
-def text_inlines(text: str) -> list[dict]:
-    """Plain text as pandoc's inlines: words and the spaces between them."""
-    inlines: list[dict] = []
-    for word in text.split():
-        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
-    return inlines
 
 
 def build_document(

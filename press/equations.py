@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from .ast import elements
+from .ast import elements, text_inlines
 
 EQUATION_CLASS = "equation"
 # LaTeX display environments -> what the renderers (MathJax, pandoc's texmath) set inside $$ ... $$.
@@ -183,8 +183,8 @@ def _citation(raw: str) -> dict | None:
         citations.append(
             {
                 "citationId": key,
-                "citationPrefix": _words(prefix) if index == 0 and prefix else [],
-                "citationSuffix": _words(", " + suffix if not suffix.startswith(",") else suffix)
+                "citationPrefix": text_inlines(prefix) if index == 0 and prefix else [],
+                "citationSuffix": text_inlines(", " + suffix if not suffix.startswith(",") else suffix)
                 if index == len(keys) - 1 and suffix
                 else [],
                 "citationMode": {"t": mode},
@@ -193,13 +193,6 @@ def _citation(raw: str) -> dict | None:
             }
         )
     return {"t": "Cite", "c": [citations, [{"t": "RawInline", "c": ["tex", raw]}]]}
-
-
-def _words(text: str) -> list[dict]:
-    inlines: list[dict] = []
-    for word in text.split():
-        inlines += [{"t": "Space"}, {"t": "Str", "c": word}] if inlines else [{"t": "Str", "c": word}]
-    return inlines
 
 
 def reference_style(cite: dict) -> str:

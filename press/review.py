@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .document import text_inlines
+from .ast import text_inlines
 from .model import ReviewLayout
 
 REVIEW_CSS = "review.css"

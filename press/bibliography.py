@@ -47,23 +47,22 @@ def entry_lines(text: str) -> dict[str, list[int]]:
     return found
 
 
-def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagnostic]]:
-    """Parse one .bib file. Never raises for bad content: problems come back as diagnostics."""
-    diagnostics: list[Diagnostic] = []
+def bibliography_text(path: Path, display: str) -> tuple[str | None, list[Diagnostic]]:
+    """A bibliography file's text, or None and why not: not UTF-8, a NUL byte, a control character."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return [], [error(display, line, "encoding", "bibliography file is not valid UTF-8")]
+        return None, [error(display, line, "encoding", "bibliography file is not valid UTF-8")]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        return [], [error(display, line, "nul-byte", "bibliography file contains a NUL byte")]
+        return None, [error(display, line, "nul-byte", "bibliography file contains a NUL byte")]
     bad = unprintable(text)
     if bad:
         at = UNPRINTABLE.search(text).start()
         line, column = LineIndex(text).position(at)
-        return [], [
+        return None, [
             error(
                 display,
                 line,
@@ -73,6 +72,14 @@ def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagno
                 column=column,
             )
         ]
+    return text, []
+
+
+def read_bib_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagnostic]]:
+    """Parse one .bib file. Never raises for bad content: problems come back as diagnostics."""
+    text, diagnostics = bibliography_text(path, display)
+    if text is None:
+        return [], diagnostics
     lines = entry_lines(text)
     parser = Parser()
     with pybtex.errors.capture() as captured:
@@ -183,13 +190,9 @@ def read_csl_file(path: Path, display: str) -> tuple[list[BibEntry], list[Diagno
     """A CSL-JSON or CSL-YAML file: a list of items (or, in YAML, ``references:`` holding one)."""
     import json
 
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [error(display, None, "encoding", f"bibliography file is not valid UTF-8 (byte {exc.start})")]
-    if bad := unprintable(text):
-        line, column = LineIndex(text).position(UNPRINTABLE.search(text).start())
-        return [], [error(display, line, "bib-control-character", f"bibliography file contains {bad}", column=column)]
+    text, problems = bibliography_text(path, display)
+    if text is None:
+        return [], problems
     if path.suffix.lower() == ".json":
         try:
             items = json.loads(text)

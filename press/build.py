@@ -154,7 +154,7 @@ def _build_locked(
         math.start()  # node loads MathJax (~0.3 s) beside the pandoc pass, ready when the checks ask
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            run = Rebuild(root, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
+            run = Rebuild(project, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
             result, rebuilt = _rebuild(run, prefetch)
     finally:
         if prefetch is not None:
@@ -215,7 +215,7 @@ def _recorded_warnings(record: BuildRecord, formats: list[str]) -> list[Diagnost
 class Rebuild:
     """One rebuild of the stale outputs: what its steps share."""
 
-    root: Path
+    project: Project  # located once: every step reads its files from there
     out_dir: Path
     formats: list[str]
     stale: dict[str, str]  # format -> why it is rebuilt
@@ -236,10 +236,10 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     from .resolve import resolve
     from .writers.shared import Shared, html_parts_for, rendering_ast
 
-    root, out_dir = run.root, run.out_dir
+    project, out_dir = run.project, run.out_dir
     # Hash the project's files before reading them: if one is saved during the build, the record
     # keeps the older hash and the next build redoes the work, never the other way round.
-    run.fingerprints.prime(locate(root).input_folders())
+    run.fingerprints.prime(project.input_folders())
     # A killed run's temporary files go before this run stages any of its own: the figures' renditions
     # are staged in .press-media/ while citeproc runs, and a sweep after that removed them mid-rename.
     clean_stale(out_dir)
@@ -248,7 +248,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     # Only the PDF's rendering starts early; the others are rendered when their writer asks.
     renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(FORMATS[fmt].rendering for fmt in todo))
     html_parts = html_parts_for(kept)
-    media = Media(root, out_dir / MEDIA_DIR)  # the figures' renditions, kept by content between builds
+    media = Media(project, out_dir / MEDIA_DIR)  # the figures' renditions, kept by content between builds
     early: dict[str, Future] = {}
 
     def loaded(manuscript: Manuscript) -> None:  # work that needs only the metadata, beside the pandoc pass
@@ -264,7 +264,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         media.expect(parse.has_images, parse.has_math)
 
     resolved = resolve(
-        root, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead, parsed_hook=parsed
+        project, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead, parsed_hook=parsed
     )
     media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)

@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 from .ast import elements
 from .formats import FORMATS
 from .model import PressError, display_path, error
+from .project import Project, locate
 from .publish import replace
 
 if TYPE_CHECKING:  # imported when a document has figures: press.media's import costs every build
@@ -53,9 +54,7 @@ class Source:
 class Media:
     """The document's figures and their renditions, each converted at most once (and kept)."""
 
-    def __init__(self, root: Path, folder: Path | None = None):
-        from .project import locate
-
+    def __init__(self, root: Path | Project, folder: Path | None = None):
         project = locate(root)
         self.root = project.root
         self.base = project.text_dir

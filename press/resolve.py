@@ -21,6 +21,7 @@ from .document import Document, build_document, parse
 from .kept import Kept
 from .load import load
 from .model import Diagnostic, Manuscript, Parsed, PressError
+from .project import Project
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Resolved:
 
 
 def resolve(
-    root: Path,
+    root: Path | Project,
     *,
     document: bool = True,
     kept: Kept | None = None,

@@ -91,13 +91,19 @@ def test_the_pdf_has_the_equations_typeset_with_their_tex_as_formula_alt_text(ou
 
 
 def test_each_equation_is_drawn_in_the_pdf_as_vector_math(out: Path):
-    # WeasyPrint draws each equation's SVG as paths on the page: no raster image, and the glyphs are
-    # outlines, so pdftotext reads no math text either (test above).
+    # Each equation is drawn as paths, in a form the page draws (press.writers.pdf_equations) or on the
+    # page itself (an SVG WeasyPrint draws): no raster image, and the glyphs are outlines, so pdftotext
+    # reads no math text either (test above).
     with pikepdf.open(out / f"{SLUG}.pdf") as pdf:
-        images = [image for page in pdf.pages for image in page.get_images()]
+        streams = [o for o in pdf.objects if isinstance(o, pikepdf.Stream)]
+        images = [o for o in streams if o.get("/Subtype") == "/Image"]
+        forms = [o for o in streams if o.get("/Subtype") == "/Form"]
         drawn = b"".join(page.Contents.read_bytes() for page in pdf.pages if "/Contents" in page)
+        drawn += b"".join(form.read_bytes() for form in forms)
+        used = b"".join(page.Contents.read_bytes() for page in pdf.pages if "/Contents" in page)
     assert images == []
     assert drawn.count(b" c\n") + drawn.count(b" l\n") > 100 * COUNT, "hardly any paths on the pages"
+    assert forms and used.count(b" Do") >= len(forms)  # each form drawn where its equation stands
 
 
 def test_the_html_has_mathml_with_the_tex_and_numbered_display_equations(out: Path):

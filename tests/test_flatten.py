@@ -1,5 +1,5 @@
 """press.flatten: MathJax's SVG redrawn as one path per colour draws the same picture, and what it
-does not know it leaves alone; writers/pdf.equation_paths writes the same PDF as WeasyPrint's parser.
+does not know it leaves alone; writers/pdf_equations draws what flatten wrote as WeasyPrint draws its SVG.
 
 The pictures are compared as a reader sees them: each SVG laid out by WeasyPrint as the build does
 (an <img> with a media: URL), the PDF rasterised by pdftoppm, the difference eroded by a 3x3 minimum
@@ -9,6 +9,7 @@ moved, missing or hollow stroke of a pixel or more does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -23,7 +24,7 @@ from lxml import etree
 from PIL import Image, ImageChops, ImageFilter
 
 from press import flatten, math
-from press.writers import pdf
+from press.writers import pdf, pdf_equations
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
@@ -179,7 +180,7 @@ def test_path_data_is_absolute_moves_lines_and_curves_in_whole_numbers(mathjax_s
         for path in etree.fromstring(flatten.flatten(svg)).iter(f"{SVG}path"):
             if path.getparent().tag != f"{SVG}svg" or path.getparent().getparent() is not None:
                 continue  # inside a nested svg: MathJax's own
-            assert pdf.FLAT_PATH.fullmatch(path.get("d")), path.get("d")[:80]
+            assert pdf_equations.FLAT_PATH.fullmatch(path.get("d")), path.get("d")[:80]
 
 
 def test_a_mirrored_glyph_over_another_still_fills_where_they_overlap(tmp_path):
@@ -250,58 +251,121 @@ def test_rendered_equations_are_flattened_and_their_key_says_so(monkeypatch):
     assert math.key("x", False) != before
 
 
-# --- writers/pdf.equation_paths ------------------------------------------------------------------------
+# --- writers/pdf_equations ---------------------------------------------------------------------------
 
 
-def test_equation_paths_write_the_same_pdf_as_weasyprints_parser(mathjax_svgs, tmp_path):
-    from weasyprint import svg as weasyprint_svg
-    from weasyprint.svg.path import path as weasyprint_path
+@contextlib.contextmanager
+def weasyprints_own_svgs():
+    """WeasyPrint loads and draws every equation as the SVG it is, as without press.writers.pdf_equations."""
+    from weasyprint import document
 
-    # Flattened SVGs, and MathJax's own (whose paths are left to WeasyPrint's parser).
-    svgs = [flatten.flatten(svg) for svg in mathjax_svgs] + mathjax_svgs[:20]
     pdf.import_weasyprint()
-    pdf.equation_paths()
-    assert weasyprint_svg.TAGS["path"] is not weasyprint_path
-    fast = laid_out(svgs, tmp_path)
-    patched = weasyprint_svg.TAGS["path"]
+    pdf_equations.install()
+    hook = document.original_get_image_from_uri
+    document.original_get_image_from_uri = hook.weasyprint
     try:
-        weasyprint_svg.TAGS["path"] = weasyprint_path
-        parsed = laid_out(svgs, tmp_path)
+        yield
     finally:
-        weasyprint_svg.TAGS["path"] = patched
-    with pikepdf.open(io.BytesIO(fast)) as one, pikepdf.open(io.BytesIO(parsed)) as other:
-        assert [p.Contents.read_bytes() for p in one.pages] == [p.Contents.read_bytes() for p in other.pages]
-    assert fast == parsed
+        document.original_get_image_from_uri = hook
 
 
-def test_equation_paths_leave_other_svgs_to_weasyprint(tmp_path, monkeypatch):
-    from weasyprint import HTML
-    from weasyprint import svg as weasyprint_svg
+def test_equations_drawn_as_forms_look_the_same_as_weasyprint_draws_their_svgs(mathjax_svgs, tmp_path):
+    # Flattened SVGs (drawn by press.writers.pdf_equations), and MathJax's own (left to WeasyPrint).
+    svgs = [flatten.flatten(svg) for svg in mathjax_svgs] + mathjax_svgs[:20]
+    drawn = [svg for svg in svgs if pdf_equations.Equation.read("eq-x.svg", svg) is not None]
+    # Left to WeasyPrint: strokes (\cancel, \boxed, \hline) and stretched pieces in a nested <svg>.
+    assert len(drawn) >= 0.75 * len(mathjax_svgs)
+    pdf.import_weasyprint()
+    pdf_equations.install()
+    forms = laid_out(svgs, tmp_path / "forms")
+    with weasyprints_own_svgs():
+        own = laid_out(svgs, tmp_path / "own")
+    assert forms != own
+    first, second = pages(forms, tmp_path), pages(own, tmp_path)
+    assert len(first) == len(second) >= 2
+    assert all(ImageChops.difference(a, b).getbbox() is None for a, b in zip(first, second, strict=True))
+
+
+def test_the_comparison_sees_a_form_drawn_wrong(monkeypatch, tmp_path):
+    svg = flatten.flatten(mathjax_svg(r"\frac{a}{b} + \textcolor{red}{c}", True))
+    pdf.import_weasyprint()
+    pdf_equations.install()
+    with weasyprints_own_svgs():
+        own = laid_out([svg], tmp_path / "own")
+    draw = pdf_equations.Equation.draw
+
+    def shifted(self, stream, width, height, style):
+        stream.transform(e=0.5)  # half a CSS pixel to the right
+        draw(self, stream, width, height, style)
+
+    monkeypatch.setattr(pdf_equations.Equation, "draw", shifted)
+    moved = laid_out([svg], tmp_path / "moved")
+    assert any(
+        ImageChops.difference(a, b).getbbox() is not None
+        for a, b in zip(pages(moved, tmp_path), pages(own, tmp_path), strict=True)
+    )
+
+
+def test_an_equation_drawn_twice_is_one_form(tmp_path):
+    svg = flatten.flatten(mathjax_svg(r"x^2 + \frac{a}{b}", False))
+    pdf.import_weasyprint()
+    pdf_equations.install()
+    with pikepdf.open(io.BytesIO(laid_out([svg] * 3, tmp_path))) as document:
+        forms = [o for o in document.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
+        assert len(forms) == 1
+        assert b"/" in forms[0].read_bytes() or b" c" in forms[0].read_bytes()
+
+
+def test_other_images_are_left_to_weasyprint(tmp_path, monkeypatch):
+    from weasyprint import HTML, document
 
     pdf.import_weasyprint()
-    pdf.equation_paths()
-    patched = weasyprint_svg.TAGS["path"]
+    pdf_equations.install()
+    hook = document.original_get_image_from_uri
     seen = []
 
-    def spy(drawing, node, font_size, own=patched.weasyprint_path):
-        seen.append(drawing.url)
-        return own(drawing, node, font_size)
+    def spy(cache, url_fetcher, options, url, *args, own=hook.weasyprint, **kwargs):
+        seen.append(url)
+        return own(cache, url_fetcher, options, url, *args, **kwargs)
 
-    monkeypatch.setattr(patched, "weasyprint_path", spy)
+    monkeypatch.setattr(hook, "weasyprint", spy)
     figure = tmp_path / "figure.svg"
     figure.write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><path d="M0 0L10 0L10 10Z"/></svg>'
     )
-    name = f"eq-{'0' * 40}.svg"
-    (tmp_path / name).write_bytes(flatten.flatten(mathjax_svg("x", False)))
-    page = f'<img src="{figure.as_uri()}"><img src="media:{name}">'
+    flat, kept = f"eq-{'0' * 40}.svg", f"eq-{'1' * 40}.svg"
+    (tmp_path / flat).write_bytes(flatten.flatten(mathjax_svg("x", False)))
+    (tmp_path / kept).write_bytes(mathjax_svg("x", False))  # as MathJax drew it: nested groups
+    page = f'<img src="{figure.as_uri()}"><img src="media:{flat}"><img src="media:{kept}">'
     HTML(string=page, url_fetcher=pdf.url_fetcher_for([tmp_path], tmp_path)).write_pdf()
-    assert seen == [figure.as_uri()]
+    assert seen == [figure.as_uri(), f"media:{kept}"]
 
 
-def test_equation_paths_were_checked_against_the_pinned_weasyprint():
-    # A new WeasyPrint may parse paths differently: equation_paths then stays off until it is checked
-    # again (the test above) and WEASYPRINT_FOR_EQUATION_PATHS moved with the pin.
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<path d="M0 0L10 0L10 10Z" fill="red"></path>',  # the control: one this module draws
+        '<path d="M0 0L10 0L10 10Z" fill="rgba(0,0,0,0.5)"></path>',
+        '<path d="M0 0L10 0L10 10Z" fill="url(#g)"></path>',
+        '<path d="M0 0 L10 0L10 10Z"></path>',  # not as press.flatten writes a path
+        '<path d="M0 0L10.5 0L10 10Z"></path>',
+        '<path d="M0 0L10 0L10 10Z" transform="scale(2)"></path>',
+        '<rect x="0" y="0" width="10" height="2" stroke="black" stroke-width="3"></rect>',
+        '<rect x="0" y="0" width="10" height="2" rx="1"></rect>',
+        '<line x1="0" y1="0" x2="10" y2="0" stroke="black"></line>',
+        '<g transform="matrix(1 0 0 1 5 5)"><svg viewBox="0 0 10 10"></svg></g>',
+        "<text>x</text>",
+    ],
+)
+def test_what_is_not_as_flatten_writes_it_is_weasyprints(body):
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="1em" height="1em" viewBox="0 0 100 100">{body}</svg>'
+    equation = pdf_equations.Equation.read("eq-x.svg", svg.encode())
+    assert (equation is not None) == ('fill="red"' in body)
+
+
+def test_equation_forms_were_checked_against_the_pinned_weasyprint():
+    # A new WeasyPrint may load or draw images differently: the forms then stay off until they are
+    # checked again (the tests above) and WEASYPRINT_FOR_EQUATIONS moved with the pin.
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     pins = [d for d in project["project"]["dependencies"] if d.replace(" ", "").startswith("weasyprint==")]
-    assert pins == [f"weasyprint=={pdf.WEASYPRINT_FOR_EQUATION_PATHS}"]
+    assert pins == [f"weasyprint=={pdf_equations.WEASYPRINT_FOR_EQUATIONS}"]

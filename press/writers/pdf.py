@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from dataclasses import dataclass
 from html import escape  # not xml.sax.saxutils: it imports urllib.request, and leaves quotes as they are
 from pathlib import Path
@@ -56,6 +55,7 @@ def url_fetcher_for(allowed: list[Path], media_dir: Path | None = None):
 
     fetcher = ProjectFetcher(allowed_protocols=("file", "data"))
     fetcher.refused = []
+    fetcher.media_dir = media_dir  # where press.writers.pdf_equations reads the equations from
     return fetcher
 
 
@@ -191,59 +191,6 @@ def deflate_at_default_level() -> None:
         pydyf.zlib = _Deflate()
 
 
-# The equations' SVGs as press.renditions names them, and their path data as press.flatten writes it:
-# absolute M, L, C and Z, and whole numbers, which pydyf writes as they are written here (no "-0", no
-# leading zeros).
-EQUATION_URL = re.compile(r"media:eq-[0-9a-f]{40}\.svg")
-_N = r"(?:-?[1-9][0-9]*|0)"
-FLAT_PATH = re.compile(rf"(?:M{_N} {_N}(?:L{_N} {_N}|C{_N}(?: {_N}){{5}})+Z?)+")
-_COMMAND = re.compile(r"([MLCZ])")
-WEASYPRINT_FOR_EQUATION_PATHS = "70.0"  # the version whose svg.path.path equation_paths was checked against
-
-
-def equation_paths() -> None:
-    """Let WeasyPrint copy a typeset equation's path into the PDF instead of parsing it number by number.
-
-    WeasyPrint's SVG path parser costs it microseconds a point in Python, and 300 equations have some
-    160,000: about 1.2 s of the benchmark's layout, 0.08 s copied (README, "Measured"). A path press.flatten wrote, in an equation's SVG, holds only
-    absolute moves, lines and curves in whole numbers, which pydyf writes as they are: the PDF's
-    operators are the path's own numbers in another order, the same bytes WeasyPrint's parser writes
-    (tests/test_flatten.py compares the PDFs). Every other path (a figure's, an equation's that
-    press.flatten left as MathJax drew it, one with markers) goes to WeasyPrint's own parser. Only
-    for the WeasyPrint this was checked against (pinned in pyproject.toml); any other is left be.
-    """
-    import weasyprint
-    from weasyprint import svg
-    from weasyprint.svg.path import path as weasyprint_path
-
-    if weasyprint.__version__ != WEASYPRINT_FOR_EQUATION_PATHS or svg.TAGS.get("path") is not weasyprint_path:
-        return  # another version, or done already
-
-    def path(drawing, node, font_size):
-        d = node.get("d", "")
-        if (
-            not EQUATION_URL.fullmatch(drawing.url or "")
-            or not FLAT_PATH.fullmatch(d)
-            or any(name.startswith("marker") for name in node.attrib)
-        ):
-            return path.weasyprint_path(drawing, node, font_size)
-        stream = drawing.stream
-        stream.move_to(0, 0)  # as WeasyPrint's parser starts every path
-        parts = _COMMAND.split(d)
-        for letter, numbers in zip(parts[1::2], parts[2::2], strict=True):
-            if letter == "C":
-                stream.curve_to(*numbers.encode().split(b" "))
-            elif letter == "L":
-                stream.line_to(*numbers.encode().split(b" "))
-            elif letter == "M":
-                stream.move_to(*numbers.encode().split(b" "))
-            else:
-                stream.close()
-
-    path.weasyprint_path = weasyprint_path  # what every other path is drawn by (a test watches it)
-    svg.TAGS["path"] = path
-
-
 def import_weasyprint() -> None:
     """Import WeasyPrint, finding its C libraries in one ``ldconfig -p`` listing.
 
@@ -299,11 +246,13 @@ def _ldconfig() -> bytes:
 
 
 def render_job(job: PdfJob) -> bytes:
+    from . import pdf_equations
+
     import_weasyprint()
     from weasyprint import HTML
 
     deflate_at_default_level()
-    equation_paths()
+    pdf_equations.install()
     fetcher = url_fetcher_for(job.allowed, job.media_dir)
     variant = job.variant
     try:

@@ -123,7 +123,7 @@ PLAIN_READER = ["--sandbox", "-f", "markdown", "-t", "json"]
 # A scheme may follow anything but an ASCII letter or digit: in "_http://host_" the underscore
 # is emphasis, and the link starts after it (Hypothesis found that in CI).
 URI_LIKE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][\w+.-]*):\S")
-NEVER_URIS = {"sec", "tbl", "fig"}  # cross-reference prefixes (press.equations); "eq:" takes the full reader
+NEVER_URIS = {"sec", "tbl", "fig", "eq"}  # cross-reference prefixes (press.equations): no scheme pandoc links
 # The markers before each section (press.model.join_sections): an HTML comment, never linked, but
 # "-file:0" in it looks like a URI.
 FILE_MARKS = re.compile(r"<!--" + re.escape(FILE_MARK) + r"\d+-->")

@@ -15,8 +15,20 @@ from press.document import source_text
 from press.load import load
 
 PIECES = [" ", "\n", "\n\n", "@", ":", "/", ".", "-", "#", "<", ">", "[", "]", "{", "}", "(", ")", "*", "_"]
-PIECES += ["sec", "tbl", "fig", "Sec", "http", "https", "www", "mailto", "doi", "x", "ą", "10", "30"]
-PIECES += ["@sec:intro", "{#sec:intro}", "[@smith2020pain]", "zofia@example.org", "example.org", "//host", "::"]
+PIECES += ["sec", "tbl", "fig", "eq", "Sec", "Eq", "http", "https", "www", "mailto", "doi", "x", "ą", "10", "30"]
+PIECES += [
+    "@sec:intro",
+    "{#sec:intro}",
+    "@eq:mass",
+    "$$ a $$ {#eq:mass}",
+    "\\label{eq:mass}",
+    "$",
+    "[@smith2020pain]",
+    "zofia@example.org",
+    "example.org",
+    "//host",
+    "::",
+]
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=14).map("".join)
 
 
@@ -29,6 +41,7 @@ def parsed(args: list[str], text: str) -> dict:
 @example("Write to zofia@example.org or see @sec:intro [@smith2020pain] at 10:30.")
 @example("# Methods {#sec:methods}\n\nA <b>bold</b> claim (see @tbl:data).")
 @example("_http::_")  # emphasis around a URI: found in CI
+@example("$$ E = mc^2 $$ {#eq:energy}\n\nBy @eq:energy, \\eqref{eq:energy} and (eq:energy), eq:energy.")
 @example("x-http://host and (https://host) and .doi:10.1/x")
 def test_text_with_nothing_uri_like_parses_the_same_without_the_extension(text: str):
     if pandoc.markdown_to_ast_args(text) == pandoc.PLAIN_READER:

@@ -263,15 +263,25 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     def parsed(parse: Any) -> None:  # the media stage looks for no figure or equation the parse has not
         media.expect(parse.has_images, parse.has_math)
 
+    shared: list[Shared] = []
+
+    def documented(document: Document) -> None:  # while the checks may still typeset: the first rendering
+        media.prefetch(document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
+        shared.append(Shared(document, run.pool, early["how to cite"], renderings, kept, html_parts, media))
+
     resolved = resolve(
-        project, kept=kept, prefetched=prefetch, loaded=loaded, while_citeproc=render_ahead, parsed_hook=parsed
+        project,
+        kept=kept,
+        prefetched=prefetch,
+        loaded=loaded,
+        while_citeproc=render_ahead,
+        parsed_hook=parsed,
+        document_hook=documented,
     )
-    media.prefetch(resolved.document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
     prepare_out_dir(out_dir)
     slug = resolved.manuscript.metadata.slug
-    shared = Shared(resolved.document, run.pool, early["how to cite"], renderings, kept, html_parts, media)
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
-    written = _write_stale(run, todo, resolved, shared, slug, options)
+    written = _write_stale(run, todo, resolved, shared[0], slug, options)
     # Each asset's hash, once: it decides what is staged and goes into the record.
     digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
     result = _publish(run, slug, written, digests, resolved.diagnostics)

@@ -14,8 +14,10 @@ import functools
 import hashlib
 import html
 import json
+import re
 import tempfile
 import threading
+from collections import deque
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -33,6 +35,9 @@ if TYPE_CHECKING:  # imported when a document has figures: press.media's import 
 
 MEDIA_DIR = ".press-media"
 PUBLISHED_DIR = "figures"  # beside the HTML page
+# An equation's size in the print rendering until it is typeset (Media._equation_html, Media.sized).
+SIZE_MARK = "press-equation-size:"
+SIZE_MARKS = re.compile(r'style="press-equation-size:(eq-[0-9a-f]{40})"')
 BUNDLE_SUFFIX = {"png": "png", "jpeg": "jpg", "svg": "svg", "pdf": "pdf", "tiff": "tif"}
 
 
@@ -68,6 +73,9 @@ class Media:
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
         self._equations: dict[str, dict[str, float]] = {}  # math.key -> size of its SVG
         self._alt_texts: set[str] = set()
+        self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept
+        self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
+        self._keeping = False  # whether _keep's thread runs
         self._lock = threading.RLock()
 
     def expect(self, images: bool, math: bool) -> None:
@@ -158,7 +166,7 @@ class Media:
 
     def retarget(self, ast: dict[str, Any], fmt: str) -> dict[str, Any]:
         """``ast`` with every figure pointing at its rendition for ``fmt``, and, for the PDF, every equation
-        typeset (an SVG of it, on the text's baseline); ``ast`` itself when it has neither.
+        an <img> of its typeset SVG (its size a mark until ``sized``); ``ast`` itself when it has neither.
 
         A copy where it changes: the document is shared by every rendering.
         """
@@ -207,16 +215,57 @@ class Media:
         return name, size
 
     def _equation_html(self, tex: str, display: bool) -> str:
-        """An <img> of the typeset equation, sized in em and seated on the baseline; its TeX the alt text."""
-        name, size = self.equation(tex, display)
+        """An <img> of the typeset equation, seated on the baseline; its TeX the alt text.
+
+        Its size is a mark that ``sized`` replaces once the equation is typeset: so the print rendering
+        goes to pandoc while node is still typesetting, and only the marks wait for it. Meanwhile each
+        equation is kept (``equation``) as node answers, in a thread of this Media's (``_keep``).
+        """
+        from . import math
+
+        stem = f"eq-{math.key(tex, display)[:40]}"
         with self._lock:
             self._alt_texts.add(" ".join(tex.split()))
-        style = f"width: {size['width']}em; height: {size['height']}em; vertical-align: -{size['depth']}em"
+            if stem not in self._sizes:
+                self._sizes[stem] = Future()
+                self._to_keep.append((tex, display, self._sizes[stem]))
+                if not self._keeping:
+                    self._keeping = True
+                    threading.Thread(target=self._keep, name="press-equations", daemon=True).start()
         kind = "display" if display else "inline"
         return (
-            f'<img class="math {kind}" src="media:{quote(name)}" alt="{html.escape(" ".join(tex.split()))}" '
-            f'style="{style}">'
+            f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(" ".join(tex.split()))}" '
+            f'style="{SIZE_MARK}{stem}">'
         )
+
+    def _keep(self) -> None:
+        """Keep each equation _equation_html asked for, in order, until none is left (then the thread ends)."""
+        while True:
+            with self._lock:
+                if not self._to_keep:
+                    self._keeping = False
+                    return
+                tex, display, future = self._to_keep.popleft()
+            try:
+                future.set_result(self.equation(tex, display)[1])
+            except BaseException as exc:  # noqa: BLE001 - raised where the size is asked for (sized)
+                future.set_exception(exc)
+
+    def sized(self, page: str) -> str:
+        """``page`` (HTML of the print rendering) with each equation's size mark replaced by its size in em,
+        on the text's baseline; waits for the equations still being typeset."""
+        if SIZE_MARK not in page:
+            return page
+
+        def style(match: re.Match) -> str:
+            with self._lock:
+                future = self._sizes.get(match.group(1))
+            if future is None:
+                return match.group(0)  # not one of ours (raw HTML that happens to look the same)
+            size = future.result()
+            return f'style="width: {size["width"]}em; height: {size["height"]}em; vertical-align: -{size["depth"]}em"'
+
+        return SIZE_MARKS.sub(style, page)
 
     def equation_alt_texts(self) -> set[str]:
         """The alt texts of the typeset equations (their TeX): the PDF tags those images as formulas."""

@@ -52,6 +52,7 @@ def resolve(
     loaded: Callable[[Manuscript], None] | None = None,
     while_citeproc: Callable[[pandoc.Ast], None] | None = None,
     parsed_hook: Callable[[Parsed], None] | None = None,
+    document_hook: Callable[[Document], None] | None = None,
 ) -> Resolved:
     """The manuscript at ``root``, checked and (with ``document``) resolved.
 
@@ -62,8 +63,9 @@ def resolve(
     ``kept``: work an earlier build kept (press.kept). ``prefetched``: the pandoc pass started
     before loading (used when its input is what was loaded). ``loaded`` is called with the
     manuscript as soon as it is loaded (work that needs only the metadata starts there),
-    ``parsed_hook`` with the parse, and ``while_citeproc`` with the article before its citations
-    are filled in, while citeproc runs.
+    ``parsed_hook`` with the parse, ``while_citeproc`` with the article before its citations are
+    filled in, while citeproc runs, and ``document_hook`` with the document as soon as it is resolved,
+    while its equations may still be being typeset (if one is wrong, PressError follows all the same).
     """
     manuscript = load(root, kept)
     if loaded is not None:
@@ -85,6 +87,8 @@ def resolve(
             raise PressError(resolved.diagnostics)
         return resolved
     resolved.document = build_document(manuscript, parsed, kept, while_citeproc)
+    if document_hook is not None:
+        document_hook(resolved.document)
     if problems := math_check.result():
         raise PressError(sort_diagnostics(diagnostics + problems))
     return resolved

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -240,3 +241,40 @@ def test_a_clean_build_of_text_with_math_starts_mathjax_before_the_checks(tmp_pa
     kept.mkdir(parents=True)
     (kept / f"eq-{'0' * 40}.json").write_text("{}")
     assert not _typesets_equations(b"Clearance is $CL = k V_d$.", tmp_path / "build")  # a rebuild: most are kept
+
+
+def test_the_print_rendering_needs_no_typeset_equation_until_its_sizes(tmp_path: Path, monkeypatch):
+    # The print HTML goes to pandoc while node is still typesetting: only the sizes wait for it.
+    import threading
+
+    from press.renditions import SIZE_MARK, Media
+    from press.writers.shared import rendering_ast
+
+    typeset = threading.Event()
+    render = math.render
+
+    def slow(tex, display):
+        assert typeset.wait(30), "never let through"
+        return render(tex, display)
+
+    monkeypatch.setattr(math, "render", slow)
+    math.forget()
+    media = Media(tmp_path, tmp_path / ".press-media")
+    media.expect(False, True)
+    para = {"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, r"\frac{a}{b}"]}]}
+    ast = {"pandoc-api-version": [1, 23], "meta": {}, "blocks": [para]}
+    done: list = []
+    threading.Thread(target=lambda: done.append(rendering_ast("print", ast, media)), daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done, "the rendering waited for the typesetting"
+    page = done[0]["blocks"][0]["c"][0]["c"][1]
+    assert SIZE_MARK in page
+    typeset.set()
+    sized = media.sized(page)
+    name, size = media.equation(r"\frac{a}{b}", False)
+    assert SIZE_MARK not in sized
+    assert f'src="media:{name}"' in sized
+    assert f'style="width: {size["width"]}em; height: {size["height"]}em; vertical-align: -{size["depth"]}em"' in sized
+    assert (tmp_path / ".press-media" / name).is_file()

@@ -249,6 +249,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     renderings = ("print",) if "pdf" in todo else tuple(dict.fromkeys(FORMATS[fmt].rendering for fmt in todo))
     html_parts = html_parts_for(kept)
     media = Media(project, out_dir / MEDIA_DIR)  # the figures' renditions, kept by content between builds
+    if run.pdf_worker is not None:
+        media.on_kept = run.pdf_worker.preload  # the worker reads each typeset equation as it waits
     early: dict[str, Future] = {}
 
     def loaded(manuscript: Manuscript) -> None:  # work that needs only the metadata, beside the pandoc pass

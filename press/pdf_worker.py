@@ -26,8 +26,12 @@ class PdfWorker:
     """
 
     def __init__(self, process: subprocess.Popen, errors: Any):
+        import threading
+
         self.process = process
         self.errors = errors  # a temporary file: a pipe that nobody reads could fill and stall the worker
+        self._stdin = threading.Lock()  # messages come from the equations' thread and from the PDF writer
+        self._sent = False
 
     @classmethod
     def start(cls, root: Path) -> PdfWorker | None:
@@ -52,16 +56,36 @@ class PdfWorker:
             return None  # the PDF is then laid out in this process
         return cls(process, errors)
 
+    def preload(self, equation: Path) -> None:
+        """Say that the job will show this typeset equation (press.writers.pdf_equations): the worker
+        reads it while it waits for the job, not in the layout. Said from the thread that keeps the
+        equations (press.renditions.Media), as node typesets them."""
+        self._write(("equation", str(equation)), last=False)
+
     def send(self, job: Any) -> None:
         """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
         process's GIL while the other writers hold it: the job arrived late."""
+        self._write(("job", job), last=True)
+
+    def _write(self, message: tuple[str, Any], last: bool) -> None:
         import pickle
 
-        try:
-            self.process.stdin.write(pickle.dumps(job))
-            self.process.stdin.close()
-        except BrokenPipeError:
-            pass  # the worker is gone: result() says why
+        data = pickle.dumps(message)
+        with self._stdin:
+            if self._sent:
+                return  # the job has gone: nothing more is read
+            try:
+                self.process.stdin.write(data)
+                self.process.stdin.flush()
+                if last:
+                    self._sent = True
+                    self.process.stdin.close()
+            except (BrokenPipeError, ValueError):
+                self._sent = True  # the worker is gone: result() says why
+                try:
+                    self.process.stdin.close()  # what is left unwritten is dropped
+                except OSError:
+                    pass
 
     def result(self) -> bytes:
         import pickle
@@ -93,6 +117,7 @@ def serve_pdf_job() -> None:
     """The PDF worker's side (see PdfWorker): prepare, then lay out the one job read from stdin."""
     import pickle
 
+    from .writers import pdf_equations
     from .writers.pdf import import_weasyprint, render_job
 
     import_weasyprint()  # now, while the parent loads and runs pandoc
@@ -104,7 +129,12 @@ def serve_pdf_job() -> None:
         pyphen.Pyphen(lang=lang)  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
     except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
         pass
-    job = pickle.load(sys.stdin.buffer)
+    while True:  # the equations the job will show, as they are typeset, then the job
+        kind, value = pickle.load(sys.stdin.buffer)
+        if kind == "job":
+            job = value
+            break
+        pdf_equations.preload(Path(value))
     collect_less()  # after the job and the dictionary: frozen earlier, the layout's peak memory was higher
     try:
         result: tuple[str, Any] = ("pdf", render_job(job))

@@ -18,6 +18,7 @@ import re
 import tempfile
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -76,6 +77,8 @@ class Media:
         self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept
         self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
         self._keeping = False  # whether _keep's thread runs
+        # Told each typeset equation's SVG as it is kept (the PDF worker reads them before its job comes).
+        self.on_kept: Callable[[Path], None] | None = None
         self._lock = threading.RLock()
 
     def expect(self, images: bool, math: bool) -> None:
@@ -247,7 +250,10 @@ class Media:
                     return
                 tex, display, future = self._to_keep.popleft()
             try:
-                future.set_result(self.equation(tex, display)[1])
+                name, size = self.equation(tex, display)
+                if self.on_kept is not None:
+                    self.on_kept(self.folder / name)
+                future.set_result(size)
             except BaseException as exc:  # noqa: BLE001 - raised where the size is asked for (sized)
                 future.set_exception(exc)
 

@@ -69,3 +69,36 @@ def test_a_worker_that_is_gone_is_an_error_with_its_reason():
             pdf.result()
     finally:
         pdf.stop()
+
+
+def test_equations_named_before_the_job_are_read_while_it_waits(tmp_path):
+    # The build names each typeset equation as it is kept; the worker reads them before the job comes.
+    import pikepdf
+
+    from press import flatten, math
+    from press.writers import pdf_equations
+
+    rendered = math.render(r"\frac{a}{b} + x^2", False)
+    name = f"eq-{'0' * 40}.svg"
+    (tmp_path / name).write_bytes(flatten.flatten(rendered.svg) or rendered.svg)
+    pdf_equations.preload(tmp_path / name)
+    (tmp_path / name).unlink()  # read already: the layout does not read it again
+    assert pdf_equations.load(tmp_path / name) is not None
+    assert pdf_equations.load(tmp_path / name) is None  # once a layout: WeasyPrint keeps its images
+
+    (tmp_path / name).write_bytes(flatten.flatten(rendered.svg) or rendered.svg)
+    pdf = worker()
+    try:
+        for _ in range(3):
+            pdf.preload(tmp_path / name)
+        page = job(f'<p>So <img src="media:{name}" style="width: 3em; height: 1.4em"> holds.</p>')
+        page.media_dir = tmp_path
+        page.allowed = [*page.allowed, tmp_path]
+        pdf.send(page)
+        pdf.preload(tmp_path / name)  # after the job: nothing more is read, and nothing fails
+        data = pdf.result()
+    finally:
+        pdf.stop()
+    with pikepdf.open(io.BytesIO(data)) as document:
+        forms = [o for o in document.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
+    assert len(forms) == 1

@@ -175,8 +175,23 @@ def install() -> None:
     document.original_get_image_from_uri = get_image_from_uri
 
 
+# Equations read before the job came (press.pdf_worker: the build names each as it is kept), by path.
+_preloaded: dict[Path, Equation | None] = {}
+
+
+def preload(path: Path) -> None:
+    """Read the equation at ``path`` now, for the layout to come (a worker process lays out one job)."""
+    _preloaded[path] = _read(path)
+
+
 def load(path: Path) -> Equation | None:
     """The Equation of the SVG at ``path``; None when it is not one press.flatten wrote (or not there)."""
+    if path in _preloaded:
+        return _preloaded.pop(path)  # each is loaded once a layout: WeasyPrint keeps its images
+    return _read(path)
+
+
+def _read(path: Path) -> Equation | None:
     try:
         data = path.read_bytes()
     except OSError:

@@ -11,6 +11,8 @@ record and reused while their inputs stay the same (press.kept).
 from __future__ import annotations
 
 import functools
+import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -152,6 +154,7 @@ def _build_locked(
         from . import math
 
         math.start()  # node loads MathJax (~0.3 s) beside the pandoc pass, ready when the checks ask
+        _typeset_early(prefetch)  # and typesets the pandoc pass's equations beside loading
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(project, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -257,8 +260,14 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         )
 
     def render_ahead(unresolved: Any) -> None:  # while citeproc runs: the figures, the first rendering's parts
+        from .math import MathError
+
         media.prefetch(unresolved, todo, run.pool)  # (the equations are typeset by the checks, press.resolve)
-        html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
+        try:
+            ast = rendering_ast(renderings[0], unresolved, media)
+        except MathError:
+            return  # bad TeX, which the checks report at its file, line and column: nothing is written
+        html_parts[renderings[0]].prerender(run.pool, ast)
 
     def parsed(parse: Any) -> None:  # the media stage looks for no figure or equation the parse has not
         media.expect(parse.has_images, parse.has_math)
@@ -412,6 +421,33 @@ def _typesets_equations(text: bytes, out_dir: Path) -> bool:
     from .renditions import MEDIA_DIR
 
     return (b"$" in text or b"\\begin{" in text) and not any((out_dir / MEDIA_DIR).glob("eq-*.json"))
+
+
+def _typeset_early(prefetch: Any) -> None:
+    """Typeset the equations of the early pandoc pass, in a thread of its own, as soon as pandoc is done.
+
+    Typesetting is the longest step before the PDF's layout can start, and the checks would begin
+    it only after loading, parsing and measuring. Only a head start into the memo that the checks and
+    the PDF's rendering read (press.math, keyed by each expression's TeX and mode): a wrong guess
+    typesets expressions nobody asks for, never a wrong one; whatever the parse finds besides (the
+    LaTeX environments press.equations makes math) the checks typeset as before, and they report
+    every error and a missing node themselves.
+    """
+    from . import math
+    from .ast import elements
+
+    def typeset() -> None:
+        try:
+            out = prefetch.result()  # None once parse() found its guess wrong and stopped it
+            if out is not None:
+                blocks = json.loads(out)["blocks"]
+                math.render_all(
+                    [(e["c"][1], e["c"][0]["t"] == "DisplayMath") for e in elements(blocks) if e["t"] == "Math"]
+                )
+        except Exception:  # noqa: BLE001 - only a head start: the checks typeset and report as without it
+            pass
+
+    threading.Thread(target=typeset, name="press-math-early", daemon=True).start()
 
 
 def _front_matter_only(manuscript: Manuscript) -> Document:

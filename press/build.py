@@ -286,6 +286,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     result = _publish(run, slug, written, digests, resolved.diagnostics)
     if kept.changed:
         write_kept(out_dir, kept)
+    media.keep()
     return result, _record_entries(run, resolved, slug, written, digests, media, options)
 
 
@@ -418,9 +419,9 @@ def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
 def _typesets_equations(text: bytes, out_dir: Path) -> bool:
     """A guess: the text seems to have TeX math, and no equation has been typeset into ``out_dir``
     yet (a clean build; a rebuild finds most equations kept and may typeset none)."""
-    from .renditions import MEDIA_DIR
+    from .renditions import EQUATIONS, MEDIA_DIR
 
-    return (b"$" in text or b"\\begin{" in text) and not any((out_dir / MEDIA_DIR).glob("eq-*.json"))
+    return (b"$" in text or b"\\begin{" in text) and not (out_dir / MEDIA_DIR / EQUATIONS).exists()
 
 
 def _typeset_early(prefetch: Any) -> None:

@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # imported when a document has figures: press.media's import 
     from . import media
 
 MEDIA_DIR = ".press-media"
+# In MEDIA_DIR beside the equations' SVGs: each one's size and its SVG's SHA-256, for the next build.
+# One file for all of them, written once a build (Media.keep): a file an equation cost as much again
+# as its SVG did to write, in the build's busiest second.
+EQUATIONS = "equations.json"
 PUBLISHED_DIR = "figures"  # beside the HTML page
 BUNDLE_SUFFIX = {"png": "png", "jpeg": "jpg", "svg": "svg", "pdf": "pdf", "tiff": "tif"}
 
@@ -66,7 +70,10 @@ class Media:
         self._math: bool | None = None
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
-        self._equations: dict[str, dict[str, float]] = {}  # math.key -> size of its SVG
+        self._equations: dict[str, dict[str, float]] = {}  # eq-<key> -> size of its SVG
+        self._vouched: dict[str, dict[str, Any]] = {}  # eq-<key> -> size and SVG hash, of those used (keep)
+        self._kept_equations: dict[str, Any] | None = None  # EQUATIONS as the last build wrote it
+        self._key: Any = None  # math.keys(), once a build
         self._alt_texts: set[str] = set()
         self._lock = threading.RLock()
 
@@ -183,28 +190,52 @@ class Media:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""
         from . import math
 
-        key = math.key(tex, display)
-        name = f"eq-{key[:40]}.svg"
+        if self._key is None:
+            self._key = math.keys()
+        stem = f"eq-{self._key(tex, display)[:40]}"
+        name = f"{stem}.svg"
         with self._lock:
-            known = self._equations.get(key)
+            known = self._equations.get(stem)
         if known is not None:
             return name, known
-        sizes = self.folder / f"eq-{key[:40]}.json"
         try:
-            size = json.loads(sizes.read_text(encoding="utf-8"))
-            if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != size.pop("sha256"):
+            vouched = self._kept_equation(stem)
+            size = {"width": vouched["width"], "height": vouched["height"], "depth": vouched["depth"]}
+            if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != vouched["sha256"]:
                 raise ValueError(f"{name} is not the SVG its sizes vouch for")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError):
             rendered = math.render(tex, display)
             size = {"width": rendered.width, "height": rendered.height, "depth": rendered.depth}
             # Not synced to disk (300 equations cost a clean build seconds of fsync): the sizes carry
             # the SVG's hash, so a file torn by a crash is typeset again, never used.
             vouched = {**size, "sha256": hashlib.sha256(rendered.svg).hexdigest()}
             replace(self.folder, name, rendered.svg, durable=False)
-            replace(self.folder, sizes.name, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
         with self._lock:
-            self._equations[key] = size
+            self._equations[stem] = size
+            self._vouched[stem] = vouched
         return name, size
+
+    def _kept_equation(self, stem: str) -> dict[str, Any]:
+        """What the last build's EQUATIONS says of an equation's SVG; KeyError when nothing."""
+        with self._lock:
+            if self._kept_equations is None:
+                try:
+                    kept = json.loads((self.folder / EQUATIONS).read_bytes())
+                except (OSError, ValueError):
+                    kept = None
+                self._kept_equations = kept if isinstance(kept, dict) else {}
+            return self._kept_equations[stem]
+
+    def keep(self) -> None:
+        """Write the size and SVG hash of each equation this build showed, for the next build to use.
+
+        Written once, after the SVGs, and not synced: a torn file is unreadable JSON, and then every
+        equation is typeset again. None written by a build that showed no equation (an HTML-only one).
+        """
+        with self._lock:
+            vouched = dict(sorted(self._vouched.items()))
+        if vouched and vouched != self._kept_equations:
+            replace(self.folder, EQUATIONS, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
 
     def _equation_html(self, tex: str, display: bool) -> str:
         """An <img> of the typeset equation, sized in em and seated on the baseline; its TeX the alt text."""

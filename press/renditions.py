@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from .ast import elements
+from .ast import elements, replaced
 from .formats import FORMATS
 from .model import PressError, display_path, error
 from .project import Project, locate
@@ -167,24 +167,26 @@ class Media:
         """``ast`` with every figure pointing at its rendition for ``fmt``, and, for the PDF, every equation
         typeset (an SVG of it, on the text's baseline); ``ast`` itself when it has neither.
 
-        A copy where it changes: the document is shared by every rendering.
+        A copy where it changes, sharing the rest (press.ast.replaced): the document is shared by
+        every rendering, and none of them changes it in place.
         """
         typeset = fmt == "pdf"  # the others show math as MathML (HTML, JATS) or Word equations (DOCX)
         if self._images is False and (not typeset or self._math is False):
             return ast
-        if not any(
-            (e["t"] == "Image" and self.source(e["c"][2][0])) or (typeset and e["t"] == "Math")
-            for e in elements(ast["blocks"])
-        ):
-            return ast
-        copy = json.loads(json.dumps(ast))
-        for element in elements(copy["blocks"]):
-            if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
-                element["c"][0], element["c"][2][0] = self._image(source, element["c"][0], fmt)
-            elif typeset and element["t"] == "Math":
+
+        def retargeted(element: dict) -> dict | None:
+            kind = element["t"]
+            if kind == "Image" and (source := self.source(element["c"][2][0])) is not None:
+                attr, inlines, (_, title) = element["c"]
+                attr, target = self._image(source, attr, fmt)
+                return {"t": "Image", "c": [attr, inlines, [target, title]]}
+            if typeset and kind == "Math":
                 tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
-                element["t"], element["c"] = "RawInline", ["html", self._equation_html(tex, display)]
-        return copy
+                return {"t": "RawInline", "c": ["html", self._equation_html(tex, display)]}
+            return None
+
+        blocks = replaced(ast["blocks"], retargeted)
+        return ast if blocks is ast["blocks"] else {**ast, "blocks": blocks}
 
     def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""

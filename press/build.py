@@ -150,11 +150,8 @@ def _build_locked(
     project = locate(root)
     pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
     prefetch = _start_pandoc_early(project, peek_metadata(project))
-    if "pdf" in stale and prefetch is not None and _typesets_equations(prefetch.data, out_dir):
-        from . import math
-
-        math.start()  # node loads MathJax (~0.3 s) beside the pandoc pass, ready when the checks ask
-        _typeset_early(prefetch)  # and typesets the pandoc pass's equations beside loading
+    if "pdf" in stale:  # only the PDF shows typeset equations: the checks alone can wait for node
+        start_typesetting(prefetch, out_dir)
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(project, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -416,12 +413,28 @@ def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
         return None
 
 
-def _typesets_equations(text: bytes, out_dir: Path) -> bool:
+def start_typesetting(prefetch: Any, out_dir: Path | None = None) -> None:
+    """Start node and the typesetting of the early pandoc pass's equations, when it seems to have some
+    that ``out_dir`` keeps none of yet; ``out_dir`` None: for a command that keeps nothing (check).
+
+    node loads MathJax (~0.3 s) beside the pandoc pass, and typesets its equations beside loading.
+    """
+    if prefetch is None or not _typesets_equations(prefetch.data, out_dir):
+        return
+    from . import math
+
+    math.start()
+    _typeset_early(prefetch)
+
+
+def _typesets_equations(text: bytes, out_dir: Path | None) -> bool:
     """A guess: the text seems to have TeX math, and no equation has been typeset into ``out_dir``
     yet (a clean build; a rebuild finds most equations kept and may typeset none)."""
     from .renditions import EQUATIONS, MEDIA_DIR
 
-    return (b"$" in text or b"\\begin{" in text) and not (out_dir / MEDIA_DIR / EQUATIONS).exists()
+    if out_dir is not None and (out_dir / MEDIA_DIR / EQUATIONS).exists():
+        return False
+    return b"$" in text or b"\\begin{" in text
 
 
 def _typeset_early(prefetch: Any) -> None:

@@ -298,7 +298,8 @@ def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_er
     deadline = time.monotonic() + 30
     while (r" y_{guessed} = 1 ", True) not in math._typeset and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert isinstance(math.check(r"\guessed{a}", False), math.MathError)  # typeset ahead, reported by no one
+    assert (r" y_{guessed} = 1 ", True) in math._typeset  # typeset ahead, shown by no one
+    assert isinstance(math.check(r"\guessed{a}", False), math.MathError)  # and reported by no one
 
     math.forget()
     good = tmp_path / "good"
@@ -310,3 +311,31 @@ def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_er
     assert (good / ".press-media" / "equations.json").read_bytes() == (
         out / ".press-media" / "equations.json"
     ).read_bytes()
+
+
+def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path: Path, monkeypatch, capsys):
+    # check has no outputs to keep equations in: it typesets them all, so it starts as a clean build does.
+    import time
+
+    from press import build as build_module
+    from press import pandoc
+    from press.check import check
+
+    guess = "Guessed $$ z_{check} = 2 $$.\n"
+    monkeypatch.setattr(
+        build_module,
+        "_start_pandoc_early",
+        lambda *args: pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode()),
+    )
+    broken = copy_project(project, tmp_path / "broken")
+    intro = broken / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", r"See $\frac{a}{$ here."]) + "\n", encoding="utf-8")
+    math.forget()
+    assert check(broken) == 1
+    assert re.search(rf"intro\.md:{len(lines) + 2}:{len('See ') + 10}: error\[math-syntax\]", capsys.readouterr().err)
+    deadline = time.monotonic() + 30
+    while (" z_{check} = 2 ", True) not in math._typeset and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (" z_{check} = 2 ", True) in math._typeset  # typeset ahead, though no one asked for it
+    assert math.check(" z_{check} = 2 ", True) is None

@@ -11,6 +11,8 @@ record and reused while their inputs stay the same (press.kept).
 from __future__ import annotations
 
 import functools
+import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -148,10 +150,8 @@ def _build_locked(
     project = locate(root)
     pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
     prefetch = _start_pandoc_early(project, peek_metadata(project))
-    if "pdf" in stale and prefetch is not None and _typesets_equations(prefetch.data, out_dir):
-        from . import math
-
-        math.start()  # node loads MathJax (~0.3 s) beside the pandoc pass, ready when the checks ask
+    if "pdf" in stale:  # only the PDF shows typeset equations: the checks alone can wait for node
+        start_typesetting(prefetch, out_dir)
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             run = Rebuild(project, out_dir, formats, stale, record, fingerprints, pdf_variant, pdf_worker, pool, force)
@@ -260,6 +260,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
     def render_ahead(unresolved: Any) -> None:  # while citeproc runs: the figures, the first rendering's parts
         media.prefetch(unresolved, todo, run.pool)  # (the equations are typeset by the checks, press.resolve)
+        # Typesets nothing: an equation's size is filled in later (Media.sized), and bad TeX is the
+        # checks' to report, at its file, line and column.
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
     def parsed(parse: Any) -> None:  # the media stage looks for no figure or equation the parse has not
@@ -289,6 +291,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     result = _publish(run, slug, written, digests, resolved.diagnostics)
     if kept.changed:
         write_kept(out_dir, kept)
+    media.keep()
     return result, _record_entries(run, resolved, slug, written, digests, media, options)
 
 
@@ -418,12 +421,55 @@ def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
         return None
 
 
-def _typesets_equations(text: bytes, out_dir: Path) -> bool:
+def start_typesetting(prefetch: Any, out_dir: Path | None = None) -> None:
+    """Start node and the typesetting of the early pandoc pass's equations, when it seems to have some
+    that ``out_dir`` keeps none of yet; ``out_dir`` None: for a command that keeps nothing (check).
+
+    node loads MathJax (~0.3 s) beside the pandoc pass, and typesets its equations beside loading.
+    """
+    if prefetch is None or not _typesets_equations(prefetch.data, out_dir):
+        return
+    from . import math
+
+    math.start()
+    _typeset_early(prefetch)
+
+
+def _typesets_equations(text: bytes, out_dir: Path | None) -> bool:
     """A guess: the text seems to have TeX math, and no equation has been typeset into ``out_dir``
     yet (a clean build; a rebuild finds most equations kept and may typeset none)."""
-    from .renditions import MEDIA_DIR
+    from .renditions import EQUATIONS, MEDIA_DIR
 
-    return (b"$" in text or b"\\begin{" in text) and not any((out_dir / MEDIA_DIR).glob("eq-*.json"))
+    if out_dir is not None and (out_dir / MEDIA_DIR / EQUATIONS).exists():
+        return False
+    return b"$" in text or b"\\begin{" in text
+
+
+def _typeset_early(prefetch: Any) -> None:
+    """Typeset the equations of the early pandoc pass, in a thread of its own, as soon as pandoc is done.
+
+    Typesetting is the longest step before the PDF's layout can start, and the checks would begin
+    it only after loading, parsing and measuring. Only a head start into the memo that the checks and
+    the PDF's rendering read (press.math, keyed by each expression's TeX and mode): a wrong guess
+    typesets expressions nobody asks for, never a wrong one; whatever the parse finds besides (the
+    LaTeX environments press.equations makes math) the checks typeset as before, and they report
+    every error and a missing node themselves.
+    """
+    from . import math
+    from .ast import elements
+
+    def typeset() -> None:
+        try:
+            out = prefetch.result()  # None once parse() found its guess wrong and stopped it
+            if out is not None:
+                blocks = json.loads(out)["blocks"]
+                math.render_all(
+                    [(e["c"][1], e["c"][0]["t"] == "DisplayMath") for e in elements(blocks) if e["t"] == "Math"]
+                )
+        except Exception:  # noqa: BLE001 - only a head start: the checks typeset and report as without it
+            pass
+
+    threading.Thread(target=typeset, name="press-math-early", daemon=True).start()
 
 
 def _front_matter_only(manuscript: Manuscript) -> Document:

@@ -15,7 +15,7 @@ from .checks import sort_diagnostics
 from .checks.counts import Count, format_table
 from .model import Diagnostic, PressError
 from .report import print_diagnostics
-from .resolve import resolve
+from .resolve import Resolved, resolve
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +28,7 @@ def check(root: Path, report_format: str = "text", strict: bool = False) -> int:
     started = time.perf_counter()
     counts: list[Count] = []
     try:
-        resolved = resolve(root, document=False)
+        resolved = _resolve_early(root)
     except PressError as exc:  # unusable input: what loading found is all there is to say
         diagnostics = sort_diagnostics(exc.diagnostics)
     else:
@@ -45,6 +45,25 @@ def check(root: Path, report_format: str = "text", strict: bool = False) -> int:
             print(format_table(counts), flush=True)
     print(line, file=sys.stderr)
     return 1 if failed else 0
+
+
+def _resolve_early(root: Path) -> Resolved:
+    """The checks, with the build's head start: the pandoc pass started before loading, and the
+    equations it finds typeset beside loading (with equations, typesetting is most of a check)."""
+    from .build import _start_pandoc_early, start_typesetting
+    from .project import NoManuscript, locate, peek_metadata
+
+    try:
+        project = locate(root)
+    except NoManuscript:
+        return resolve(root, document=False)  # which reports it
+    prefetch = _start_pandoc_early(project, peek_metadata(project))
+    start_typesetting(prefetch)
+    try:
+        return resolve(project, document=False, prefetched=prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.cancel()  # a no-op when it was used
 
 
 def summary(errors: int, warnings: int, failed: bool, strict: bool, seconds: float) -> str:

@@ -34,7 +34,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,13 +215,23 @@ def key(tex: str, display: bool) -> str:
     """SHA-256 (hex) of the expression, its mode, and all that shapes its SVG: MathJax's and the font
     package's versions, the worker script and this module's output format. Equal keys, equal SVGs.
     Needs no node process, only the installed packages' package.json files."""
-    material = {
-        "tex": tex,
-        "display": bool(display),
-        "packages": versions(),
-        "worker": hashlib.sha256(WORKER.encode("utf-8")).hexdigest(),
-        "format": FORMAT,
-    }
+    return keys()(tex, display)
+
+
+def keys() -> Callable[[str, bool], str]:
+    """``key`` for many expressions: the installed versions read once, now, for all of them.
+
+    Reading them (four file system calls) is nearly all of a key's cost, and a build keys each of
+    its equations two or three times; it reads them once a step (the checks, the media stage).
+    Raises MathUnavailable like ``key``."""
+    return functools.partial(_key, packages=dict(_installed_versions(node_modules())))
+
+
+_WORKER_SHA256 = hashlib.sha256(WORKER.encode("utf-8")).hexdigest()
+
+
+def _key(tex: str, display: bool, packages: dict[str, str]) -> str:
+    material = {"tex": tex, "display": bool(display), "packages": packages, "worker": _WORKER_SHA256, "format": FORMAT}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 
 

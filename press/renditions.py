@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from .ast import elements
+from .ast import elements, replaced
 from .formats import FORMATS
 from .model import PressError, display_path, error
 from .project import Project, locate
@@ -35,6 +35,10 @@ if TYPE_CHECKING:  # imported when a document has figures: press.media's import 
     from . import media
 
 MEDIA_DIR = ".press-media"
+# In MEDIA_DIR beside the equations' SVGs: each one's size and its SVG's SHA-256, for the next build.
+# One file for all of them, written once a build (Media.keep): a file an equation cost as much again
+# as its SVG did to write, in the build's busiest second.
+EQUATIONS = "equations.json"
 PUBLISHED_DIR = "figures"  # beside the HTML page
 # An equation's size in the print rendering until it is typeset (Media._equation_html, Media.sized).
 SIZE_MARK = "press-equation-size:"
@@ -72,7 +76,10 @@ class Media:
         self._math: bool | None = None
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
-        self._equations: dict[str, dict[str, float]] = {}  # math.key -> size of its SVG
+        self._equations: dict[str, dict[str, float]] = {}  # eq-<key> -> size of its SVG
+        self._vouched: dict[str, dict[str, Any]] = {}  # eq-<key> -> size and SVG hash, of those used (keep)
+        self._kept_equations: dict[str, Any] | None = None  # EQUATIONS as the last build wrote it
+        self._key: Any = None  # math.keys(), once a build
         self._alt_texts: set[str] = set()
         self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept
         self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
@@ -171,51 +178,83 @@ class Media:
         """``ast`` with every figure pointing at its rendition for ``fmt``, and, for the PDF, every equation
         an <img> of its typeset SVG (its size a mark until ``sized``); ``ast`` itself when it has neither.
 
-        A copy where it changes: the document is shared by every rendering.
+        A copy where it changes, sharing the rest (press.ast.replaced): the document is shared by
+        every rendering, and none of them changes it in place.
         """
         typeset = fmt == "pdf"  # the others show math as MathML (HTML, JATS) or Word equations (DOCX)
         if self._images is False and (not typeset or self._math is False):
             return ast
-        if not any(
-            (e["t"] == "Image" and self.source(e["c"][2][0])) or (typeset and e["t"] == "Math")
-            for e in elements(ast["blocks"])
-        ):
-            return ast
-        copy = json.loads(json.dumps(ast))
-        for element in elements(copy["blocks"]):
-            if element["t"] == "Image" and (source := self.source(element["c"][2][0])) is not None:
-                element["c"][0], element["c"][2][0] = self._image(source, element["c"][0], fmt)
-            elif typeset and element["t"] == "Math":
+
+        def retargeted(element: dict) -> dict | None:
+            kind = element["t"]
+            if kind == "Image" and (source := self.source(element["c"][2][0])) is not None:
+                attr, inlines, (_, title) = element["c"]
+                attr, target = self._image(source, attr, fmt)
+                return {"t": "Image", "c": [attr, inlines, [target, title]]}
+            if typeset and kind == "Math":
                 tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
-                element["t"], element["c"] = "RawInline", ["html", self._equation_html(tex, display)]
-        return copy
+                return {"t": "RawInline", "c": ["html", self._equation_html(tex, display)]}
+            return None
+
+        blocks = replaced(ast["blocks"], retargeted)
+        return ast if blocks is ast["blocks"] else {**ast, "blocks": blocks}
 
     def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""
         from . import math
 
-        key = math.key(tex, display)
-        name = f"eq-{key[:40]}.svg"
+        stem = self._stem(tex, display)
+        name = f"{stem}.svg"
         with self._lock:
-            known = self._equations.get(key)
+            known = self._equations.get(stem)
         if known is not None:
             return name, known
-        sizes = self.folder / f"eq-{key[:40]}.json"
         try:
-            size = json.loads(sizes.read_text(encoding="utf-8"))
-            if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != size.pop("sha256"):
+            vouched = self._kept_equation(stem)
+            size = {"width": vouched["width"], "height": vouched["height"], "depth": vouched["depth"]}
+            if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != vouched["sha256"]:
                 raise ValueError(f"{name} is not the SVG its sizes vouch for")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError):
             rendered = math.render(tex, display)
             size = {"width": rendered.width, "height": rendered.height, "depth": rendered.depth}
             # Not synced to disk (300 equations cost a clean build seconds of fsync): the sizes carry
             # the SVG's hash, so a file torn by a crash is typeset again, never used.
             vouched = {**size, "sha256": hashlib.sha256(rendered.svg).hexdigest()}
             replace(self.folder, name, rendered.svg, durable=False)
-            replace(self.folder, sizes.name, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
         with self._lock:
-            self._equations[key] = size
+            self._equations[stem] = size
+            self._vouched[stem] = vouched
         return name, size
+
+    def _stem(self, tex: str, display: bool) -> str:
+        """The equation's file name without its suffix: ``eq-`` and 40 hex digits of its math.key."""
+        from . import math
+
+        if self._key is None:
+            self._key = math.keys()
+        return f"eq-{self._key(tex, display)[:40]}"
+
+    def _kept_equation(self, stem: str) -> dict[str, Any]:
+        """What the last build's EQUATIONS says of an equation's SVG; KeyError when nothing."""
+        with self._lock:
+            if self._kept_equations is None:
+                try:
+                    kept = json.loads((self.folder / EQUATIONS).read_bytes())
+                except (OSError, ValueError):
+                    kept = None
+                self._kept_equations = kept if isinstance(kept, dict) else {}
+            return self._kept_equations[stem]
+
+    def keep(self) -> None:
+        """Write the size and SVG hash of each equation this build showed, for the next build to use.
+
+        Written once, after the SVGs, and not synced: a torn file is unreadable JSON, and then every
+        equation is typeset again. None written by a build that showed no equation (an HTML-only one).
+        """
+        with self._lock:
+            vouched = dict(sorted(self._vouched.items()))
+        if vouched and vouched != self._kept_equations:
+            replace(self.folder, EQUATIONS, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
 
     def _equation_html(self, tex: str, display: bool) -> str:
         """An <img> of the typeset equation, seated on the baseline; its TeX the alt text.
@@ -224,9 +263,7 @@ class Media:
         goes to pandoc while node is still typesetting, and only the marks wait for it. Meanwhile each
         equation is kept (``equation``) as node answers, in a thread of this Media's (``_keep``).
         """
-        from . import math
-
-        stem = f"eq-{math.key(tex, display)[:40]}"
+        stem = self._stem(tex, display)
         with self._lock:
             self._alt_texts.add(" ".join(tex.split()))
             if stem not in self._sizes:

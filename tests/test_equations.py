@@ -18,6 +18,7 @@ from lxml import etree, html
 
 from press import math
 from press.build import build
+from press.model import PressError
 
 SLUG = "minimal-article"
 TEXT = r"""
@@ -222,6 +223,7 @@ def test_a_kept_equation_svg_that_is_not_what_its_sizes_vouch_for_is_typeset_aga
 
     media = Media(tmp_path, tmp_path / ".press-media")
     name, size = media.equation(r"\frac{a}{b}", True)
+    media.keep()  # as the build does once its outputs are written
     svg = tmp_path / ".press-media" / name
     whole = svg.read_bytes()
     svg.write_bytes(whole[: len(whole) // 2])
@@ -239,7 +241,7 @@ def test_a_clean_build_of_text_with_math_starts_mathjax_before_the_checks(tmp_pa
     assert not _typesets_equations(b"No mathematics here.", tmp_path / "build")
     kept = tmp_path / "build" / ".press-media"
     kept.mkdir(parents=True)
-    (kept / f"eq-{'0' * 40}.json").write_text("{}")
+    (kept / "equations.json").write_text("{}")
     assert not _typesets_equations(b"Clearance is $CL = k V_d$.", tmp_path / "build")  # a rebuild: most are kept
 
 
@@ -278,3 +280,106 @@ def test_the_print_rendering_needs_no_typeset_equation_until_its_sizes(tmp_path:
     assert f'src="media:{name}"' in sized
     assert f'style="width: {size["width"]}em; height: {size["height"]}em; vertical-align: -{size["depth"]}em"' in sized
     assert (tmp_path / ".press-media" / name).is_file()
+
+
+def test_a_kept_equation_is_used_as_it_is_by_the_next_build(tmp_path: Path, monkeypatch):
+    # One file of sizes for all the equations (Media.keep), not a file each beside its SVG.
+    from press.renditions import Media
+
+    media = Media(tmp_path, tmp_path / ".press-media")
+    shown = [media.equation(tex, display) for tex, display in [(r"\frac{a}{b}", True), (r"x^2", False)]]
+    media.keep()
+    assert sorted(p.suffix for p in (tmp_path / ".press-media").iterdir()) == [".json", ".svg", ".svg"]
+    math.forget()
+    monkeypatch.setattr(math, "render", lambda *args: pytest.fail("a kept equation was typeset again"))
+    again = Media(tmp_path, tmp_path / ".press-media")
+    assert [again.equation(tex, display) for tex, display in [(r"\frac{a}{b}", True), (r"x^2", False)]] == shown
+
+
+def test_a_rebuild_after_an_edit_starts_no_node_process(project: Path, tmp_path: Path):
+    # The early typesetting (press.build) is for a clean build: here every equation is kept.
+    copy = copy_project(project, tmp_path / "copy")
+    out = tmp_path / "out"
+    build(copy, out)
+    math.close()
+    math.forget()
+    intro = copy / "manuscript" / "intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]
+    assert math._worker is None
+
+
+def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_errors(
+    project: Path, out: Path, tmp_path: Path, monkeypatch
+):
+    # The build typesets the early pandoc pass's equations beside loading; when that pass read other
+    # text than the one loaded, what it typeset is only wasted, and the checks report as ever.
+    import time
+
+    from press import build as build_module
+    from press import pandoc
+
+    guess = "Guessed $\\guessed{a}$ and $$ y_{guessed} = 1 $$ and $CL = k \\cdot V_d$.\n"
+    started = []
+
+    def wrong_guess(*args):
+        started.append(pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode("utf-8")))
+        return started[-1]
+
+    monkeypatch.setattr(build_module, "_start_pandoc_early", wrong_guess)
+    broken = copy_project(project, tmp_path / "broken")
+    intro = broken / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", r"See $x = \fracc{a}{b}$ here."]) + "\n", encoding="utf-8")
+    math.forget()
+    with pytest.raises(PressError) as raised:
+        build(broken, tmp_path / "out")
+    assert started
+    [problem] = [d for d in raised.value.diagnostics if d.code == "math-syntax"]
+    assert problem.file.endswith("/manuscript/intro.md")
+    assert (problem.line, problem.column) == (len(lines) + 2, len("See ") + 6)
+    assert r"Undefined control sequence \fracc" in problem.message
+    deadline = time.monotonic() + 30
+    while (r" y_{guessed} = 1 ", True) not in math._typeset and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (r" y_{guessed} = 1 ", True) in math._typeset  # typeset ahead, shown by no one
+    assert isinstance(math.check(r"\guessed{a}", False), math.MathError)  # and reported by no one
+
+    math.forget()
+    good = tmp_path / "good"
+    assert "pdf" in build(project, good).rebuilt  # the guess again, wrong for this text too
+    assert (r" y_{guessed} = 1 ", True) in math._typeset  # typeset ahead
+    # What the PDF shows is what a build without the guess typeset (the module's), and no more.
+    shown = {p.name: p.read_bytes() for p in (good / ".press-media").glob("eq-*")}
+    assert shown == {p.name: p.read_bytes() for p in (out / ".press-media").glob("eq-*")} and len(shown) == COUNT
+    assert (good / ".press-media" / "equations.json").read_bytes() == (
+        out / ".press-media" / "equations.json"
+    ).read_bytes()
+
+
+def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path: Path, monkeypatch, capsys):
+    # check has no outputs to keep equations in: it typesets them all, so it starts as a clean build does.
+    import time
+
+    from press import build as build_module
+    from press import pandoc
+    from press.check import check
+
+    guess = "Guessed $$ z_{check} = 2 $$.\n"
+    monkeypatch.setattr(
+        build_module,
+        "_start_pandoc_early",
+        lambda *args: pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode()),
+    )
+    broken = copy_project(project, tmp_path / "broken")
+    intro = broken / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", r"See $\frac{a}{$ here."]) + "\n", encoding="utf-8")
+    math.forget()
+    assert check(broken) == 1
+    assert re.search(rf"intro\.md:{len(lines) + 2}:{len('See ') + 10}: error\[math-syntax\]", capsys.readouterr().err)
+    deadline = time.monotonic() + 30
+    while (" z_{check} = 2 ", True) not in math._typeset and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (" z_{check} = 2 ", True) in math._typeset  # typeset ahead, though no one asked for it
+    assert math.check(" z_{check} = 2 ", True) is None

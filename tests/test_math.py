@@ -205,3 +205,17 @@ def test_equations_kept_as_valid_start_no_node_process():
     math.close()
     assert check_equations(expressions, valid) == []
     assert math._worker is None  # an HTML-only rebuild paid ~0.17 s to start node for nothing
+
+
+def test_keys_read_the_versions_once_and_change_with_them(tmp_path: Path, monkeypatch):
+    key = math.keys()
+    assert key("x", False) == math.key("x", False) and key("x", True) == math.key("x", True)
+    # Another MathJax installed (in a long-running preview, say): every key made after it changes.
+    for name in math.PACKAGES:
+        package = tmp_path / name / "package.json"
+        package.parent.mkdir(parents=True)
+        data = json.loads((math.node_modules() / name / "package.json").read_text(encoding="utf-8"))
+        package.write_text(json.dumps({**data, "version": data["version"] + "-other"}), encoding="utf-8")
+    monkeypatch.setenv(math.NODE_MODULES_ENV, str(tmp_path))
+    assert math.key("x", False) != key("x", False)
+    assert math.keys()("x", False) == math.key("x", False)

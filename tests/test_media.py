@@ -558,3 +558,36 @@ def test_cache_recomputes_a_damaged_file(tmp_path):
     assert cache.get(data, "tiff", "png") == good
     assert (cache.hits, cache.misses) == (0, 2)
     assert cache.get(data, "tiff", "png") == good and cache.hits == 1
+
+
+def test_retarget_copies_only_the_way_to_what_changes_and_leaves_the_document_as_it_is():
+    # press.ast.replaced: every rendering starts from the one document, and none may change it.
+    import copy as copying
+
+    from press.ast import elements, replaced
+
+    math = {"t": "Math", "c": [{"t": "InlineMath"}, "x"]}
+    shared = [math]  # one list standing in two places: replaced in both
+    untouched = {"t": "Para", "c": [{"t": "Str", "c": "plain"}]}
+    caption = [{"t": "Math", "c": [{"t": "InlineMath"}, "y"]}]
+    blocks = [
+        {"t": "Para", "c": shared},
+        {"t": "Plain", "c": shared},
+        untouched,
+        {"t": "Para", "c": [{"t": "Image", "c": [["", [], []], caption, ["a.png", ""]]}]},
+        {"t": "Div", "c": [["", [], []], [{"t": "Cite", "c": [[{"citationId": "k", "citationPrefix": [math]}], []]}]]},
+    ]
+    before = copying.deepcopy(blocks)
+
+    def typeset(element: dict) -> dict | None:
+        if element["t"] == "Math":
+            return {"t": "RawInline", "c": ["html", element["c"][1]]}
+        if element["t"] == "Image":  # a new element is walked into: its caption's math is replaced too
+            return {"t": "Image", "c": [element["c"][0], element["c"][1], ["b.png", ""]]}
+        return None
+
+    after = replaced(blocks, typeset)
+    assert blocks == before
+    assert [e["c"][1] for e in elements(after) if e["t"] == "RawInline"] == ["x", "x", "y"]
+    assert after[2] is untouched and after[4] is blocks[4]  # a citation's own fields are not walked, as by elements
+    assert replaced(blocks, lambda element: None) is blocks

@@ -63,7 +63,8 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
     found: list[Diagnostic] = []
     keys: dict[tuple[str, bool], str] = {}
     try:  # all at once, node typesetting the next while this thread takes in the one before
-        keys = {(e.tex, e.display): math.key(e.tex, e.display) for e in expressions}
+        key = math.keys()
+        keys = {(e.tex, e.display): key(e.tex, e.display) for e in expressions}
         math.render_all([pair for pair, key in keys.items() if valid is None or valid.get(key) != "valid"])
     except math.MathUnavailable:
         pass  # said below, at the first expression it stops

@@ -66,6 +66,10 @@ TEX_PACKAGES = ("base", "ams", "textmacros", "boldsymbol", "mathtools", "cancel"
 # not XML); data-* attributes (MathJax's bookkeeping and a copy of the TeX) are left out.
 WORKER = r"""
 'use strict';
+// V8's optimizing tiers up to Maglev, not TurboFan: for a manuscript's few hundred expressions
+// TurboFan's compiling took ~0.5 s of CPU on other cores for no sooner answer, CPU that a build
+// running beside it needs (README, "Measured"). An unknown flag is ignored: the same SVGs either way.
+require('v8').setFlagsFromString('--max-opt=2');
 const readline = require('readline');
 const PACKAGES = __PACKAGES__;
 let parsers = null;

@@ -324,6 +324,7 @@ def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_er
 
     def wrong_guess(*args):
         started.append(pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode("utf-8")))
+        started[-1].result()  # done before loading is: a wrong guess found later stops no pandoc mid-way
         return started[-1]
 
     monkeypatch.setattr(build_module, "_start_pandoc_early", wrong_guess)
@@ -366,11 +367,12 @@ def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path
     from press.check import check
 
     guess = "Guessed $$ z_{check} = 2 $$.\n"
-    monkeypatch.setattr(
-        build_module,
-        "_start_pandoc_early",
-        lambda *args: pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode()),
-    )
+    def wrong_guess(*args):
+        prefetch = pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode())
+        prefetch.result()  # done before loading is: a wrong guess found later stops no pandoc mid-way
+        return prefetch
+
+    monkeypatch.setattr(build_module, "_start_pandoc_early", wrong_guess)
     broken = copy_project(project, tmp_path / "broken")
     intro = broken / "manuscript" / "intro.md"
     lines = intro.read_text(encoding="utf-8").splitlines()

@@ -367,6 +367,7 @@ def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path
     from press.check import check
 
     guess = "Guessed $$ z_{check} = 2 $$.\n"
+
     def wrong_guess(*args):
         prefetch = pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode())
         prefetch.result()  # done before loading is: a wrong guess found later stops no pandoc mid-way

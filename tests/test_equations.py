@@ -386,3 +386,23 @@ def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path
         time.sleep(0.05)
     assert (" z_{check} = 2 ", True) in math._typeset  # typeset ahead, though no one asked for it
     assert math.check(" z_{check} = 2 ", True) is None
+
+
+def test_an_equation_pandoc_cannot_convert_is_a_warning_at_its_place(project: Path, tmp_path: Path, capsys):
+    # MathJax typesets \textcolor (the PDF is right), but pandoc's TeX reader does not know it: the page,
+    # the JATS and the DOCX would show its source. Said, at its place; \color, which pandoc reads, is not.
+    from press.check import check
+    from press.checks.equations import unconvertible
+
+    assert unconvertible([(r"\textcolor{blue}{b}", False), (r"\color{blue}{b}", False)]) == {
+        (r"\textcolor{blue}{b}", False)
+    }
+    changed = copy_project(project, tmp_path / "colour")
+    intro = changed / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", r"In blue $\textcolor{blue}{b}$, in red $\color{red}{r}$."]) + "\n")
+    math.forget()
+    assert check(changed) == 0
+    said = capsys.readouterr().err
+    assert re.search(rf"intro\.md:{len(lines) + 2}:{len('In blue ') + 2}: warning\[math-not-converted\]", said)
+    assert said.count("math-not-converted") == 1

@@ -4,16 +4,23 @@ line and column, with MathJax's own message, and never reaches an output as raw 
 Typesetting is slow beside the other checks, so ``equations_in`` gathers the expressions from the parse
 at once and ``check_equations`` may run beside the rest of the build; an expression found good before
 (press.kept, "math") is not typeset again.
+
+The web page, the JATS and the DOCX get their MathML and Word equations from pandoc's own TeX reader
+(texmath), which knows fewer commands than MathJax (``\\textcolor``, ``\\cfrac``, ``\\fbox``, ...): pandoc
+then writes the TeX itself there, saying so only on its stderr. Such an equation is a warning at its
+place, ``math-not-converted``, found by one pandoc run over the expressions (``unconvertible``).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..ast import elements
-from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error
+from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error, warning
 
 if TYPE_CHECKING:
     from ..kept import Memo
@@ -61,6 +68,7 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
     from .. import math
 
     found: list[Diagnostic] = []
+    typeset: list[tuple[Expression, str]] = []  # MathJax's good ones: pandoc's reader is asked next
     keys: dict[tuple[str, bool], str] = {}
     try:  # all at once, node typesetting the next while this thread takes in the one before
         key = math.keys()
@@ -86,8 +94,7 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
                 )
             ]
         if problem is None:
-            if valid is not None:
-                valid.put(key, "valid")
+            typeset.append((expression, key))
             continue
         line, column = expression.line, expression.column
         if line is not None and problem.offset is not None:
@@ -103,7 +110,61 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
                 column=column,
             )
         )
+    unwritten = unconvertible(list(dict.fromkeys((e.tex, e.display) for e, _ in typeset)))
+    for expression, key in typeset:
+        if (expression.tex, expression.display) not in unwritten:
+            if valid is not None:
+                valid.put(key, "valid")  # one pandoc cannot write is checked again next time: said again
+            continue
+        found.append(
+            warning(
+                expression.file,
+                expression.line,
+                "math-not-converted",
+                "pandoc's TeX reader cannot read this equation, so the web page, the JATS and the DOCX show"
+                " its TeX source (the PDF has it typeset)",
+                "write it with commands pandoc knows, e.g. \\color{c}{x} for \\textcolor{c}{x}, \\frac for"
+                " \\cfrac, \\boxed for \\fbox",
+                column=expression.column,
+            )
+        )
     return found
+
+
+# pandoc's HTML writer asked, in a Lua filter, for each equation's MathML: "1" for one it could write,
+# "0" for one it wrote as TeX (texmath could not read it; its Word equations come from the same reader).
+CONVERTIBLE = """
+function Pandoc(doc)
+  local said = {}
+  doc:walk({Math = function(math)
+    local html = pandoc.write(pandoc.Pandoc({pandoc.Plain({math})}), "html", {html_math_method = "mathml"})
+    said[#said + 1] = html:find("<math", 1, true) and "1" or "0"
+  end})
+  return pandoc.Pandoc({pandoc.Plain({pandoc.Str(table.concat(said))})})
+end
+"""
+
+
+def unconvertible(pairs: list[tuple[str, bool]]) -> set[tuple[str, bool]]:
+    """The (TeX, display) pandoc's own TeX reader cannot read; empty when pandoc cannot tell."""
+    from .. import pandoc
+
+    if not pairs:
+        return set()
+    kind = {True: "DisplayMath", False: "InlineMath"}
+    blocks = [{"t": "Para", "c": [{"t": "Math", "c": [{"t": kind[display]}, tex]}]} for tex, display in pairs]
+    document = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
+        script.write(CONVERTIBLE)
+        script.flush()
+        try:
+            out = pandoc.run(["-f", "json", "-t", "plain", "--lua-filter", script.name], json.dumps(document).encode())
+        except (pandoc.PandocError, OSError):
+            return set()  # no answer: nothing is said rather than something wrong
+    said = out.decode("utf-8").strip()
+    if len(said) != len(pairs) or set(said) - {"0", "1"}:
+        return set()
+    return {pair for pair, flag in zip(pairs, said, strict=True) if flag == "0"}
 
 
 def _moved(expression: Expression, offset: int) -> tuple[int | None, int | None]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -131,40 +130,31 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
     return found
 
 
-# pandoc's HTML writer asked, in a Lua filter, for each equation's MathML: "1" for one it could write,
-# "0" for one it wrote as TeX (texmath could not read it; its Word equations come from the same reader).
-CONVERTIBLE = """
-function Pandoc(doc)
-  local said = {}
-  doc:walk({Math = function(math)
-    local html = pandoc.write(pandoc.Pandoc({pandoc.Plain({math})}), "html", {html_math_method = "mathml"})
-    said[#said + 1] = html:find("<math", 1, true) and "1" or "0"
-  end})
-  return pandoc.Pandoc({pandoc.Plain({pandoc.Str(table.concat(said))})})
-end
-"""
+# Between two equations in the one pandoc run of ``unconvertible``: each one's HTML is then known.
+MARK = "<!--press-equation-->"
 
 
 def unconvertible(pairs: list[tuple[str, bool]]) -> set[tuple[str, bool]]:
-    """The (TeX, display) pandoc's own TeX reader cannot read; empty when pandoc cannot tell."""
+    """The (TeX, display) pandoc's own TeX reader cannot read (pandoc's HTML writer then writes the TeX,
+    not MathML; its Word equations come from the same reader); empty when pandoc cannot tell."""
     from .. import pandoc
 
     if not pairs:
         return set()
     kind = {True: "DisplayMath", False: "InlineMath"}
-    blocks = [{"t": "Para", "c": [{"t": "Math", "c": [{"t": kind[display]}, tex]}]} for tex, display in pairs]
+    mark = {"t": "RawBlock", "c": ["html", MARK]}
+    blocks: list[dict] = []
+    for tex, display in pairs:
+        blocks += [{"t": "Para", "c": [{"t": "Math", "c": [{"t": kind[display]}, tex]}]}, mark]
     document = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
-        script.write(CONVERTIBLE)
-        script.flush()
-        try:
-            out = pandoc.run(["-f", "json", "-t", "plain", "--lua-filter", script.name], json.dumps(document).encode())
-        except (pandoc.PandocError, OSError):
-            return set()  # no answer: nothing is said rather than something wrong
-    said = out.decode("utf-8").strip()
-    if len(said) != len(pairs) or set(said) - {"0", "1"}:
+    try:
+        out = pandoc.run(["-f", "json", "-t", "html", "--mathml", "--wrap=none"], json.dumps(document).encode())
+    except (pandoc.PandocError, OSError):
+        return set()  # no answer: nothing is said rather than something wrong
+    pieces = out.decode("utf-8").split(MARK)[:-1]
+    if len(pieces) != len(pairs):
         return set()
-    return {pair for pair, flag in zip(pairs, said, strict=True) if flag == "0"}
+    return {pair for pair, html in zip(pairs, pieces, strict=True) if "<math" not in html}
 
 
 def _moved(expression: Expression, offset: int) -> tuple[int | None, int | None]:

@@ -149,7 +149,7 @@ def _build_locked(
     # the checks and the print HTML) are the two longest chains before the PDF's layout can start.
     project = locate(root)
     pdf_worker = PdfWorker.start(project.source) if "pdf" in stale else None
-    prefetch = _start_pandoc_early(project, peek_metadata(project))
+    prefetch = start_pandoc_early(project, peek_metadata(project))
     if "pdf" in stale:  # only the PDF shows typeset equations: the checks alone can wait for node
         start_typesetting(prefetch, out_dir)
     try:
@@ -403,7 +403,7 @@ def _remove_unused_assets(out_dir: Path, record: BuildRecord, written: dict[str,
                 (out_dir / name).unlink(missing_ok=True)
 
 
-def _start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
+def start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
     """Start the build's one pandoc pass before loading, on the sections the metadata names.
 
     A guess read without validation: parse() uses the result only when load() produced exactly the

@@ -50,14 +50,14 @@ def check(root: Path, report_format: str = "text", strict: bool = False) -> int:
 def _resolve_early(root: Path) -> Resolved:
     """The checks, with the build's head start: the pandoc pass started before loading, and the
     equations it finds typeset beside loading (with equations, typesetting is most of a check)."""
-    from .build import _start_pandoc_early, start_typesetting
+    from .build import start_pandoc_early, start_typesetting
     from .project import NoManuscript, locate, peek_metadata
 
     try:
         project = locate(root)
     except NoManuscript:
         return resolve(root, document=False)  # which reports it
-    prefetch = _start_pandoc_early(project, peek_metadata(project))
+    prefetch = start_pandoc_early(project, peek_metadata(project))
     start_typesetting(prefetch)
     try:
         return resolve(project, document=False, prefetched=prefetch)

@@ -7,6 +7,7 @@ Python that would otherwise take turns with the rest of the build under one GIL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -82,10 +83,8 @@ class PdfWorker:
                     self.process.stdin.close()
             except (BrokenPipeError, ValueError):
                 self._sent = True  # the worker is gone: result() says why
-                try:
+                with contextlib.suppress(OSError):
                     self.process.stdin.close()  # what is left unwritten is dropped
-                except OSError:
-                    pass
 
     def result(self) -> bytes:
         import pickle

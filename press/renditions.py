@@ -42,7 +42,7 @@ EQUATIONS = "equations.json"
 PUBLISHED_DIR = "figures"  # beside the HTML page
 # An equation's size in the print rendering until it is typeset (Media._equation_html, Media.sized).
 SIZE_MARK = "press-equation-size:"
-SIZE_MARKS = re.compile(r'style="press-equation-size:(eq-[0-9a-f]{40})"')
+SIZE_MARKS = re.compile(rf'style="{re.escape(SIZE_MARK)}(eq-[0-9a-f]{{40}})"')
 BUNDLE_SUFFIX = {"png": "png", "jpeg": "jpg", "svg": "svg", "pdf": "pdf", "tiff": "tif"}
 
 
@@ -61,6 +61,11 @@ class Source:
         return display_path(self.path)
 
 
+def _size(vouched: dict[str, Any]) -> dict[str, float]:
+    """An equation's size in em, of what EQUATIONS (or this build) vouches for its SVG."""
+    return {"width": vouched["width"], "height": vouched["height"], "depth": vouched["depth"]}
+
+
 class Media:
     """The document's figures and their renditions, each converted at most once (and kept)."""
 
@@ -76,7 +81,6 @@ class Media:
         self._math: bool | None = None
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
-        self._equations: dict[str, dict[str, float]] = {}  # eq-<key> -> size of its SVG
         self._vouched: dict[str, dict[str, Any]] = {}  # eq-<key> -> size and SVG hash, of those used (keep)
         self._kept_equations: dict[str, Any] | None = None  # EQUATIONS as the last build wrote it
         self._key: Any = None  # math.keys(), once a build
@@ -206,12 +210,12 @@ class Media:
         stem = self._stem(tex, display)
         name = f"{stem}.svg"
         with self._lock:
-            known = self._equations.get(stem)
+            known = self._vouched.get(stem)
         if known is not None:
-            return name, known
+            return name, _size(known)
         try:
             vouched = self._kept_equation(stem)
-            size = {"width": vouched["width"], "height": vouched["height"], "depth": vouched["depth"]}
+            size = _size(vouched)
             if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != vouched["sha256"]:
                 raise ValueError(f"{name} is not the SVG its sizes vouch for")
         except (OSError, ValueError, KeyError, TypeError):
@@ -222,7 +226,6 @@ class Media:
             vouched = {**size, "sha256": hashlib.sha256(rendered.svg).hexdigest()}
             replace(self.folder, name, rendered.svg, durable=False)
         with self._lock:
-            self._equations[stem] = size
             self._vouched[stem] = vouched
         return name, size
 

@@ -66,6 +66,40 @@ def out(project: Path) -> Path:
     return project / "build"
 
 
+def guessed_wrongly(monkeypatch, guess: str) -> list:
+    """The early pandoc pass (press.build) reads ``guess``, not what is loaded, and is done before loading
+    starts: a wrong guess found later stops no pandoc mid-way. The passes started, in a list."""
+    from press import build as build_module
+    from press import pandoc
+
+    started = []
+
+    def wrong_guess(*args):
+        started.append(pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode("utf-8")))
+        started[-1].result()
+        return started[-1]
+
+    monkeypatch.setattr(build_module, "start_pandoc_early", wrong_guess)
+    return started
+
+
+def with_line_in_intro(project: Path, folder: Path, line: str) -> tuple[Path, int]:
+    """A copy of ``project`` with ``line`` added to its introduction, and that line's number."""
+    copy = copy_project(project, folder)
+    intro = copy / "manuscript" / "intro.md"
+    lines = intro.read_text(encoding="utf-8").splitlines()
+    intro.write_text("\n".join([*lines, "", line]) + "\n", encoding="utf-8")
+    return copy, len(lines) + 2
+
+
+def typeset_within(pair: tuple[str, bool], seconds: float = 30) -> bool:
+    """Whether this process has (or starts) typesetting ``pair`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while pair not in math._typeset and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return pair in math._typeset
+
+
 def test_check_counts_the_equations_and_not_their_words(project: Path):
     report = json.loads(run_cli("check", "--root", str(project), "--format", "json").stdout)
     counts = {c["name"]: c["value"] for c in report["counts"]}
@@ -188,11 +222,7 @@ def test_the_jats_has_formulas_with_mathml_and_tex(project: Path, tmp_path: Path
 def test_bad_tex_is_an_error_at_its_file_line_and_column(
     project: Path, tmp_path: Path, tex: str, message: str, column: int
 ):
-    broken = copy_project(project, tmp_path / "broken")
-    intro = broken / "manuscript" / "intro.md"
-    lines = intro.read_text(encoding="utf-8").splitlines()
-    intro.write_text("\n".join([*lines, "", f"See {tex} here."]) + "\n", encoding="utf-8")
-    line = len(lines) + 2
+    broken, line = with_line_in_intro(project, tmp_path / "broken", f"See {tex} here.")
     for command in (["check"], ["html"]):
         result = run_cli(*command, "--root", str(broken), "--out", str(tmp_path / "out"))
         assert result.returncode == 1
@@ -314,36 +344,19 @@ def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_er
 ):
     # The build typesets the early pandoc pass's equations beside loading; when that pass read other
     # text than the one loaded, what it typeset is only wasted, and the checks report as ever.
-    import time
-
-    from press import build as build_module
-    from press import pandoc
-
-    guess = "Guessed $\\guessed{a}$ and $$ y_{guessed} = 1 $$ and $CL = k \\cdot V_d$.\n"
-    started = []
-
-    def wrong_guess(*args):
-        started.append(pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode("utf-8")))
-        started[-1].result()  # done before loading is: a wrong guess found later stops no pandoc mid-way
-        return started[-1]
-
-    monkeypatch.setattr(build_module, "_start_pandoc_early", wrong_guess)
-    broken = copy_project(project, tmp_path / "broken")
-    intro = broken / "manuscript" / "intro.md"
-    lines = intro.read_text(encoding="utf-8").splitlines()
-    intro.write_text("\n".join([*lines, "", r"See $x = \fracc{a}{b}$ here."]) + "\n", encoding="utf-8")
+    started = guessed_wrongly(
+        monkeypatch, "Guessed $\\guessed{a}$ and $$ y_{guessed} = 1 $$ and $CL = k \\cdot V_d$.\n"
+    )
+    broken, line = with_line_in_intro(project, tmp_path / "broken", r"See $x = \fracc{a}{b}$ here.")
     math.forget()
     with pytest.raises(PressError) as raised:
         build(broken, tmp_path / "out")
     assert started
     [problem] = [d for d in raised.value.diagnostics if d.code == "math-syntax"]
     assert problem.file.endswith("/manuscript/intro.md")
-    assert (problem.line, problem.column) == (len(lines) + 2, len("See ") + 6)
+    assert (problem.line, problem.column) == (line, len("See ") + 6)
     assert r"Undefined control sequence \fracc" in problem.message
-    deadline = time.monotonic() + 30
-    while (r" y_{guessed} = 1 ", True) not in math._typeset and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (r" y_{guessed} = 1 ", True) in math._typeset  # typeset ahead, shown by no one
+    assert typeset_within((r" y_{guessed} = 1 ", True))  # typeset ahead, shown by no one
     assert isinstance(math.check(r"\guessed{a}", False), math.MathError)  # and reported by no one
 
     math.forget()
@@ -360,31 +373,14 @@ def test_a_wrong_early_guess_typesets_ahead_and_still_gives_the_equations_and_er
 
 def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path: Path, monkeypatch, capsys):
     # check has no outputs to keep equations in: it typesets them all, so it starts as a clean build does.
-    import time
-
-    from press import build as build_module
-    from press import pandoc
     from press.check import check
 
-    guess = "Guessed $$ z_{check} = 2 $$.\n"
-
-    def wrong_guess(*args):
-        prefetch = pandoc.Prefetch(pandoc.markdown_to_ast_args(guess), guess.encode())
-        prefetch.result()  # done before loading is: a wrong guess found later stops no pandoc mid-way
-        return prefetch
-
-    monkeypatch.setattr(build_module, "_start_pandoc_early", wrong_guess)
-    broken = copy_project(project, tmp_path / "broken")
-    intro = broken / "manuscript" / "intro.md"
-    lines = intro.read_text(encoding="utf-8").splitlines()
-    intro.write_text("\n".join([*lines, "", r"See $\frac{a}{$ here."]) + "\n", encoding="utf-8")
+    guessed_wrongly(monkeypatch, "Guessed $$ z_{check} = 2 $$.\n")
+    broken, line = with_line_in_intro(project, tmp_path / "broken", r"See $\frac{a}{$ here.")
     math.forget()
     assert check(broken) == 1
-    assert re.search(rf"intro\.md:{len(lines) + 2}:{len('See ') + 10}: error\[math-syntax\]", capsys.readouterr().err)
-    deadline = time.monotonic() + 30
-    while (" z_{check} = 2 ", True) not in math._typeset and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert (" z_{check} = 2 ", True) in math._typeset  # typeset ahead, though no one asked for it
+    assert re.search(rf"intro\.md:{line}:{len('See ') + 10}: error\[math-syntax\]", capsys.readouterr().err)
+    assert typeset_within((" z_{check} = 2 ", True))  # typeset ahead, though no one asked for it
     assert math.check(" z_{check} = 2 ", True) is None
 
 
@@ -397,12 +393,11 @@ def test_an_equation_pandoc_cannot_convert_is_a_warning_at_its_place(project: Pa
     assert unconvertible([(r"\textcolor{blue}{b}", False), (r"\color{blue}{b}", False)]) == {
         (r"\textcolor{blue}{b}", False)
     }
-    changed = copy_project(project, tmp_path / "colour")
-    intro = changed / "manuscript" / "intro.md"
-    lines = intro.read_text(encoding="utf-8").splitlines()
-    intro.write_text("\n".join([*lines, "", r"In blue $\textcolor{blue}{b}$, in red $\color{red}{r}$."]) + "\n")
+    changed, line = with_line_in_intro(
+        project, tmp_path / "colour", r"In blue $\textcolor{blue}{b}$, in red $\color{red}{r}$."
+    )
     math.forget()
     assert check(changed) == 0
     said = capsys.readouterr().err
-    assert re.search(rf"intro\.md:{len(lines) + 2}:{len('In blue ') + 2}: warning\[math-not-converted\]", said)
+    assert re.search(rf"intro\.md:{line}:{len('In blue ') + 2}: warning\[math-not-converted\]", said)
     assert said.count("math-not-converted") == 1

@@ -60,8 +60,8 @@ FORMAT = 2
 # make one rendering depend on those before it). mhchem needs a font extension package of its own.
 TEX_PACKAGES = ("base", "ams", "textmacros", "boldsymbol", "mathtools", "cancel", "color", "upgreek", "braket")
 
-# One JSON request a line on stdin ({"tex", "display"}); one JSON answer a line on stdout: {"viewBox",
-# "width", "body"} or {"error", "id", "parsers"}. The SVG is serialised here rather than with the
+# One JSON request a line on stdin ({"tex", "display"}, and "mathml": true for MathML); one JSON answer a
+# line on stdout: {"viewBox", "width", "body"}, {"mathml"} or {"error", "id", "parsers"}. The SVG is serialised here rather than with the
 # adaptor's outerHTML, which writes attribute values unescaped (MathJax 4's data-latex="p < 0.05" is
 # not XML); data-* attributes (MathJax's bookkeeping and a copy of the TeX) are left out.
 WORKER = r"""
@@ -117,11 +117,15 @@ MathJax.startup.promise.then(() => {
         // Labels (and any other TeX state) are forgotten between expressions: each rendering depends
         // on its own TeX alone (a second \label{eq:x} would otherwise be "multiply defined").
         MathJax.texReset();
-        const container = await MathJax.tex2svgPromise(request.tex, {display: request.display, em: 16, ex: 8,
-                                                                    containerWidth: 1280});
-        const svg = adaptor.firstChild(container);
-        answer = {viewBox: adaptor.getAttribute(svg, 'viewBox'), width: adaptor.getAttribute(svg, 'width'),
-                  body: adaptor.childNodes(svg).map(xml).join('')};
+        if (request.mathml) {
+          answer = {mathml: await MathJax.tex2mmlPromise(request.tex, {display: request.display})};
+        } else {
+          const container = await MathJax.tex2svgPromise(request.tex, {display: request.display, em: 16, ex: 8,
+                                                                      containerWidth: 1280});
+          const svg = adaptor.firstChild(container);
+          answer = {viewBox: adaptor.getAttribute(svg, 'viewBox'), width: adaptor.getAttribute(svg, 'width'),
+                    body: adaptor.childNodes(svg).map(xml).join('')};
+        }
       } catch (err) {
         answer = {error: String(err.message || err), id: err.id || '', parsers: parsers};
       }
@@ -296,9 +300,10 @@ class _Worker:
         line, _, self.buffer = self.buffer.partition(b"\n")
         return json.loads(line)
 
-    def ask(self, tex: str, display: bool) -> dict[str, Any]:
+    def ask(self, tex: str, display: bool, mathml: bool = False) -> dict[str, Any]:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"tex": tex, "display": bool(display)}).encode("utf-8") + b"\n")
+        request = {"tex": tex, "display": bool(display), **({"mathml": True} if mathml else {})}
+        self.process.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
         self.process.stdin.flush()
         return self.answer(ANSWER_TIMEOUT)
 
@@ -335,13 +340,13 @@ _lock = threading.Lock()
 _worker: _Worker | None = None
 
 
-def _ask(tex: str, display: bool) -> dict[str, Any]:
+def _ask(tex: str, display: bool, mathml: bool = False) -> dict[str, Any]:
     global _worker
     with _lock:  # the build renders from several threads; node answers in order, one line each
         if _worker is None or not _worker.alive():
             _worker = _Worker(node_modules())
         try:
-            return _worker.ask(tex, display)
+            return _worker.ask(tex, display, mathml)
         except BrokenPipeError:
             message = _worker.stderr()
             _worker.close()
@@ -417,14 +422,20 @@ def render(tex: str, display: bool) -> Rendered:
     The same (tex, display) gives the same bytes, whatever was rendered before and in any process
     with the same ``key``; in one process it is typeset once.
     """
+    return _once(_typeset, (tex, bool(display)), _render)
+
+
+def _once(done: dict[tuple[str, bool], Future], pair: tuple[str, bool], work: Callable[[str, bool], Any]) -> Any:
+    """``work(*pair)``, done once a process (its result, or what it raised, kept in ``done``); whoever
+    asks while it is being done waits for it."""
     with _typeset_lock:
-        future = _typeset.get((tex, bool(display)))
+        future = done.get(pair)
         mine = future is None
         if mine:
-            future = _typeset[(tex, bool(display))] = Future()
+            future = done[pair] = Future()
     if mine:
         try:
-            future.set_result(_render(tex, display))
+            future.set_result(work(*pair))
         except BaseException as exc:
             future.set_exception(exc)
     return future.result()
@@ -468,6 +479,7 @@ def forget() -> None:
     """Forget what this process typeset (for a test that must see the next typesetting)."""
     with _typeset_lock:
         _typeset.clear()
+        _mathml.clear()
 
 
 def _render(tex: str, display: bool) -> Rendered:
@@ -497,6 +509,46 @@ def _rendered(tex: str, display: bool, answer: dict[str, Any]) -> Rendered:
     # WeasyPrint draws the nested groups node by node; the same outlines as one path cost it far less.
     svg = flatten(svg) or svg
     return Rendered(tex=tex, display=bool(display), svg=svg, width=width, height=height, depth=depth)
+
+
+_mathml: dict[tuple[str, bool], Future] = {}
+
+
+def mathml(tex: str, display: bool) -> str:
+    """MathJax's MathML of ``tex``: one ``<math>`` element (``display="block"`` for a display equation),
+    without MathJax's bookkeeping (``data-*``) or the whitespace between elements. For what pandoc's
+    own TeX reader cannot read (press.mathml); once a process for each expression.
+
+    Raises MathError for TeX that ``check`` reports, MathUnavailable like ``render``."""
+    return _once(_mathml, (tex, bool(display)), _mathml_of)
+
+
+def _mathml_of(tex: str, display: bool) -> str:
+    problem = _before(tex)
+    if problem is not None:
+        raise problem
+    answer = _ask(tex, display, mathml=True)
+    if "error" in answer:
+        raise _error(tex, answer)
+    return _clean_mathml(answer["mathml"], display)
+
+
+def _clean_mathml(text: str, display: bool) -> str:
+    from lxml import etree
+
+    root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    for element in root.iter():
+        for name in [n for n in element.attrib if n.startswith("data-")]:
+            del element.attrib[name]
+        # MathJax indents its MathML: between elements whitespace means nothing, and a token element
+        # (<mi>, <mtext>, ...) holds text alone.
+        if len(element) and element.text is not None and not element.text.strip():
+            element.text = None
+        if element.tail is not None and not element.tail.strip():
+            element.tail = None
+    if display:
+        root.set("display", "block")
+    return etree.tostring(root, encoding="unicode")
 
 
 def check(tex: str, display: bool) -> MathError | None:

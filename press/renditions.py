@@ -186,7 +186,10 @@ class Media:
         every rendering, and none of them changes it in place.
         """
         typeset = fmt == "pdf"  # the others show math as MathML (HTML, JATS) or Word equations (DOCX)
-        if self._images is False and (not typeset or self._math is False):
+        # The DOCX's Word equations come from pandoc's TeX reader: TeX it cannot read is given as its
+        # reading of MathJax's MathML (press.mathml). The page and the JATS are mended after pandoc.
+        word = self._word_tex(ast) if fmt == "docx" and self._math is not False else {}
+        if self._images is False and not word and (not typeset or self._math is False):
             return ast
 
         def retargeted(element: dict) -> dict | None:
@@ -195,13 +198,34 @@ class Media:
                 attr, inlines, (_, title) = element["c"]
                 attr, target = self._image(source, attr, fmt)
                 return {"t": "Image", "c": [attr, inlines, [target, title]]}
-            if typeset and kind == "Math":
-                tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
-                return {"t": "RawInline", "c": ["html", self._equation_html(tex, display)]}
+            if kind == "Math" and (typeset or word):
+                mode, tex = element["c"]
+                display = mode["t"] == "DisplayMath"
+                if typeset:
+                    return {"t": "RawInline", "c": ["html", self._equation_html(tex, display)]}
+                if (tex, display) in word:
+                    return {"t": "Math", "c": [mode, word[(tex, display)]]}
             return None
 
         blocks = replaced(ast["blocks"], retargeted)
         return ast if blocks is ast["blocks"] else {**ast, "blocks": blocks}
+
+    @staticmethod
+    def _word_tex(ast: dict[str, Any]) -> dict[tuple[str, bool], str]:
+        """For each equation in ``ast`` that pandoc's TeX reader cannot read, the TeX it reads from
+        MathJax's MathML of it (press.mathml): empty for a document whose math pandoc reads."""
+        from . import mathml
+
+        pairs = [(e["c"][1], e["c"][0]["t"] == "DisplayMath") for e in elements(ast["blocks"]) if e["t"] == "Math"]
+        unreadable = mathml.unreadable(pairs) if pairs else set()
+        return mathml.word_tex(sorted(unreadable)) if unreadable else {}
+
+    def finished(self, page: str) -> str:
+        """``page`` (pandoc's HTML of a rendering) as it is shown: each equation's size mark filled in
+        (``sized``), and each equation pandoc left as TeX written from MathJax's MathML (press.mathml)."""
+        from . import mathml
+
+        return mathml.in_page(self.sized(page))
 
     def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""

@@ -89,8 +89,10 @@ def resolve(
     resolved.document = build_document(manuscript, parsed, kept, while_citeproc)
     if document_hook is not None:
         document_hook(resolved.document)
-    if problems := math_check.result():
-        raise PressError(sort_diagnostics(diagnostics + problems))
+    # A warning of the equations' (math-not-converted) is said, as the other checks' are; an error stops.
+    resolved.diagnostics = sort_diagnostics(diagnostics + adjust(math_check.result(), levels))
+    if resolved.errors:
+        raise PressError(resolved.diagnostics)
     return resolved
 
 

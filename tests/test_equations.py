@@ -162,7 +162,9 @@ def test_the_page_with_mathml_is_valid_html5_by_the_nu_html_checker(out: Path):
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_chromium_renders_the_mathml_without_errors(out: Path):
+def in_chromium(page: Path, *scripts: str) -> tuple[list[str], list]:
+    """The console's errors for ``page`` in Chromium, and what each of ``scripts`` evaluates to there,
+    once its fonts are loaded."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -170,11 +172,19 @@ def test_chromium_renders_the_mathml_without_errors(out: Path):
         tab = browser.new_page()
         problems: list[str] = []
         tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-        tab.goto((out / f"{SLUG}.html").as_uri())
+        tab.goto(page.as_uri())
         tab.wait_for_function("document.fonts.status === 'loaded'")
-        heights = tab.evaluate("[...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)")
-        fonts = tab.evaluate("[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+        results = [tab.evaluate(script) for script in scripts]
         browser.close()
+    return problems, results
+
+
+def test_chromium_renders_the_mathml_without_errors(out: Path):
+    problems, (heights, fonts) = in_chromium(
+        out / f"{SLUG}.html",
+        "[...document.querySelectorAll('math')].map(m => m.getBoundingClientRect().height)",
+        "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)",
+    )
     assert problems == [] and len(heights) == COUNT and all(h > 5 for h in heights), (problems, heights)
     assert "STIX Two Math" in fonts
 
@@ -384,20 +394,103 @@ def test_check_typesets_ahead_too_and_reports_as_without(project: Path, tmp_path
     assert math.check(" z_{check} = 2 ", True) is None
 
 
-def test_an_equation_pandoc_cannot_convert_is_a_warning_at_its_place(project: Path, tmp_path: Path, capsys):
-    # MathJax typesets \textcolor (the PDF is right), but pandoc's TeX reader does not know it: the page,
-    # the JATS and the DOCX would show its source. Said, at its place; \color, which pandoc reads, is not.
-    from press.check import check
-    from press.checks.equations import unconvertible
+# MathJax typesets these, pandoc's TeX reader reads none of them: written from MathJax's MathML.
+UNREAD = [r"\textcolor{blue}{b + 1}", r"\fbox{abc}", r"\bra{\psi}", r"\prescript{14}{6}{C}"]
+UNREAD_DISPLAY = r" x = a_0 + \cfrac{1}{a_1 + \cfrac{1}{a_2}} "
+# Nor this one; and pandoc's reading of its MathML has no binomial (it would be a fraction): its TeX stays.
+UNFAITHFUL = r"\tbinom{n}{k}"
 
-    assert unconvertible([(r"\textcolor{blue}{b}", False), (r"\color{blue}{b}", False)]) == {
+
+@pytest.fixture(scope="module")
+def unread(project: Path, tmp_path_factory) -> tuple[Path, Path, str, int]:
+    """The project with UNREAD inline, UNREAD_DISPLAY numbered and UNFAITHFUL added, built with its
+    submission bundle: (the project, its build folder, what the build said, UNFAITHFUL's line)."""
+    line = "Beside $a^2$: " + ", ".join(f"${tex}$" for tex in [*UNREAD, UNFAITHFUL]) + "."
+    changed, number = with_line_in_intro(project, tmp_path_factory.mktemp("unread") / "project", line)
+    results = changed / "manuscript" / "results.md"
+    results.write_text(
+        results.read_text(encoding="utf-8") + f"\n$${UNREAD_DISPLAY}$$ {{#eq:continued}}\n\nSee @eq:continued.\n",
+        encoding="utf-8",
+    )
+    built = run_cli("--root", str(changed), "--out", str(changed / "build"))
+    assert built.returncode == 0, built.stderr
+    bundled = run_cli("submission", "--root", str(changed), "--out", str(changed / "dist"))
+    assert bundled.returncode == 0, bundled.stderr
+    return changed, changed / "build", built.stderr, number
+
+
+def test_only_an_equation_pandoc_reads_neither_way_is_a_warning_at_its_place(unread):
+    # \textcolor and the others reach every format (below); \tbinom's DOCX equation would be wrong.
+    from press import mathml
+
+    assert mathml.unconvertible([(r"\textcolor{blue}{b}", False), (r"\color{blue}{b}", False)]) == {
         (r"\textcolor{blue}{b}", False)
     }
-    changed, line = with_line_in_intro(
-        project, tmp_path / "colour", r"In blue $\textcolor{blue}{b}$, in red $\color{red}{r}$."
-    )
-    math.forget()
-    assert check(changed) == 0
-    said = capsys.readouterr().err
-    assert re.search(rf"intro\.md:{line}:{len('In blue ') + 2}: warning\[math-not-converted\]", said)
+    _, _, said, line = unread
+    column = len("Beside $a^2$: " + ", ".join(f"${tex}$" for tex in UNREAD) + ", ") + 2
+    assert re.search(rf"intro\.md:{line}:{column}: warning\[math-not-converted\]", said), said
     assert said.count("math-not-converted") == 1
+
+
+def test_the_page_has_mathjax_mathml_where_pandoc_cannot_read_the_tex(unread):
+    _, built, _, _ = unread
+    page = (built / f"{SLUG}.html").read_text(encoding="utf-8")
+    root = html.fromstring(page)
+    annotations = {a.text: a for a in root.iter("annotation") if a.get("encoding") == "application/x-tex"}
+    for tex in [*UNREAD, UNFAITHFUL, UNREAD_DISPLAY]:
+        assert tex in annotations, tex
+    assert 'class="math' not in page  # pandoc's span of TeX it could not read: none left
+    coloured = annotations[UNREAD[0]].getparent().getparent()
+    assert coloured.tag == "math" and coloured.get("display") == "inline"
+    assert coloured.find(".//mstyle").get("mathcolor") == "blue"
+    assert annotations[UNREAD[1]].getparent().find(".//menclose").get("notation") == "box"
+    numbered = root.get_element_by_id("eq:continued")
+    assert numbered.find("math").get("display") == "block"
+    assert numbered.findtext("span[@class='equation-number']") == "(4)"
+
+
+def test_chromium_shows_mathjax_mathml_as_math(unread):
+    _, built, _, _ = unread
+    problems, (sizes, line) = in_chromium(
+        built / f"{SLUG}.html",
+        "[...document.querySelectorAll('math annotation')].map(a => [a.textContent,"
+        " [a.closest('math').getBoundingClientRect().width, a.closest('math').getBoundingClientRect().height]])",
+        "parseFloat(getComputedStyle(document.querySelector('.body p')).lineHeight)",
+    )
+    shown = dict(sizes)
+    assert problems == []
+    # The MathML laid out as math: wider than nothing, and far narrower than its TeX set as text.
+    for tex in UNREAD:
+        width, _ = shown[tex]
+        assert 5 < width < 6 * len(tex), (tex, width)
+    assert shown[UNREAD_DISPLAY][1] > 2 * line  # a continued fraction stands three levels high
+
+
+def test_the_jats_has_mathjax_mathml_beside_the_tex_pandoc_cannot_read(unread):
+    changed, _, _, _ = unread
+    [bundle] = (changed / "dist").glob("*.zip")
+    with zipfile.ZipFile(bundle) as archive:
+        xml = etree.fromstring(archive.read("manuscript.xml"))
+    mml = "{http://www.w3.org/1998/Math/MathML}"
+    formulas = {f.findtext("alternatives/tex-math"): f for f in xml.iter("inline-formula", "disp-formula")}
+    for tex in [*UNREAD, UNFAITHFUL, UNREAD_DISPLAY]:
+        assert formulas[tex].find(f"alternatives/{mml}math") is not None, tex
+        assert not (formulas[tex].text or "").strip()
+    assert formulas[UNREAD[2]].find(f"alternatives/{mml}math").get("display") == "inline"
+    continued = formulas[UNREAD_DISPLAY]
+    assert continued.get("id") and continued.findtext("label") == "(4)"
+    assert [child.tag for child in continued] == ["label", "alternatives"]
+    assert continued.find(f".//{mml}mfrac//{mml}mfrac") is not None
+
+
+def test_the_docx_has_word_equations_where_pandoc_cannot_read_the_tex(unread, tmp_path: Path):
+    _, built, _, _ = unread
+    with zipfile.ZipFile(built / f"{SLUG}.docx") as word:
+        document = word.read("word/document.xml").decode()
+    for command in (r"\textcolor", r"\fbox", r"\bra", r"\prescript", r"\cfrac"):
+        assert command not in document, command
+    assert r"\tbinom" in document  # said (the warning above): pandoc's reading would be a fraction
+    converted = libreoffice_pdf(built / f"{SLUG}.docx", tmp_path)
+    text = re.sub(r"\s+", "", subprocess.run(["pdftotext", str(converted), "-"], capture_output=True, text=True).stdout)
+    # (LibreOffice draws a Word equation's bare "|" as "∨¿", whatever TeX it came from: $|x|$ too.)
+    assert "b+1" in text and "abc" in text and "⟨ψ" in text and "14" in text

@@ -6,23 +6,30 @@ at once and ``check_equations`` may run beside the rest of the build; an express
 (press.kept, "math") is not typeset again.
 
 The web page, the JATS and the DOCX get their MathML and Word equations from pandoc's own TeX reader
-(texmath), which knows fewer commands than MathJax (``\\textcolor``, ``\\cfrac``, ``\\fbox``, ...): pandoc
-then writes the TeX itself there, saying so only on its stderr. Such an equation is a warning at its
-place, ``math-not-converted``, found by one pandoc run over the expressions (``unconvertible``).
+(texmath), which knows fewer commands than MathJax (``\\textcolor``, ``\\cfrac``, ``\\fbox``, ...); for
+those they are written from MathJax's MathML instead (press.mathml). Only an equation pandoc can read
+neither way is a warning at its place, ``math-not-converted``: the DOCX shows its TeX.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .. import mathml
 from ..ast import elements
 from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, error, warning
 
 if TYPE_CHECKING:
     from ..kept import Memo
+
+
+# What the memo (press.kept, "math") says of an equation MathJax typeset: pandoc reads its TeX, or pandoc
+# needs MathJax's MathML of it (press.mathml). Either way it is not checked again.
+VALID = "valid"
+FROM_MATHML = "mathml"
+CHECKED = (VALID, FROM_MATHML)
 
 
 @dataclass(frozen=True)
@@ -72,13 +79,15 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
     try:  # all at once, node typesetting the next while this thread takes in the one before
         key = math.keys()
         keys = {(e.tex, e.display): key(e.tex, e.display) for e in expressions}
-        math.render_all([pair for pair, key in keys.items() if valid is None or valid.get(key) != "valid"])
+        math.render_all([pair for pair, key in keys.items() if valid is None or valid.get(key) not in CHECKED])
     except math.MathUnavailable:
         pass  # said below, at the first expression it stops
     for expression in expressions:
         try:
             key = keys.get((expression.tex, expression.display)) or math.key(expression.tex, expression.display)
-            if valid is not None and valid.get(key) == "valid":
+            known = valid.get(key) if valid is not None else None
+            if known in CHECKED:
+                mathml.record((expression.tex, expression.display), known == VALID)
                 continue
             problem = math.check(expression.tex, expression.display)
         except math.MathUnavailable as exc:
@@ -109,52 +118,29 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
                 column=column,
             )
         )
-    unwritten = unconvertible(list(dict.fromkeys((e.tex, e.display) for e, _ in typeset)))
+    pairs = list(dict.fromkeys((e.tex, e.display) for e, _ in typeset))
+    unreadable = mathml.unreadable(pairs)
+    word = mathml.word_tex(sorted(unreadable)) if unreadable else {}
     for expression, key in typeset:
-        if (expression.tex, expression.display) not in unwritten:
+        pair = (expression.tex, expression.display)
+        if pair not in unreadable or pair in word:
             if valid is not None:
-                valid.put(key, "valid")  # one pandoc cannot write is checked again next time: said again
+                valid.put(key, VALID if pair not in unreadable else FROM_MATHML)
             continue
+        # Not kept as checked: said again at each build.
         found.append(
             warning(
                 expression.file,
                 expression.line,
                 "math-not-converted",
-                "pandoc's TeX reader cannot read this equation, so the web page, the JATS and the DOCX show"
-                " its TeX source (the PDF has it typeset)",
+                "pandoc can read neither this equation's TeX nor MathJax's MathML of it, so the DOCX shows"
+                " its TeX (the PDF has it typeset, the web page and the JATS have MathJax's MathML)",
                 "write it with commands pandoc knows, e.g. \\color{c}{x} for \\textcolor{c}{x}, \\frac for"
                 " \\cfrac, \\boxed for \\fbox",
                 column=expression.column,
             )
         )
     return found
-
-
-# Between two equations in the one pandoc run of ``unconvertible``: each one's HTML is then known.
-MARK = "<!--press-equation-->"
-
-
-def unconvertible(pairs: list[tuple[str, bool]]) -> set[tuple[str, bool]]:
-    """The (TeX, display) pandoc's own TeX reader cannot read (pandoc's HTML writer then writes the TeX,
-    not MathML; its Word equations come from the same reader); empty when pandoc cannot tell."""
-    from .. import pandoc
-
-    if not pairs:
-        return set()
-    kind = {True: "DisplayMath", False: "InlineMath"}
-    mark = {"t": "RawBlock", "c": ["html", MARK]}
-    blocks: list[dict] = []
-    for tex, display in pairs:
-        blocks += [{"t": "Para", "c": [{"t": "Math", "c": [{"t": kind[display]}, tex]}]}, mark]
-    document = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
-    try:
-        out = pandoc.run(["-f", "json", "-t", "html", "--mathml", "--wrap=none"], json.dumps(document).encode())
-    except (pandoc.PandocError, OSError):
-        return set()  # no answer: nothing is said rather than something wrong
-    pieces = out.decode("utf-8").split(MARK)[:-1]
-    if len(pieces) != len(pairs):
-        return set()
-    return {pair for pair, html in zip(pairs, pieces, strict=True) if "<math" not in html}
 
 
 def _moved(expression: Expression, offset: int) -> tuple[int | None, int | None]:

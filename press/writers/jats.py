@@ -190,10 +190,14 @@ def labelled(xml: bytes, texs: list[str] = ()) -> bytes:
 def _formulas(tree, texs: list[str]) -> None:
     from lxml import etree
 
+    from .. import mathml
+
     formulas = [e for e in tree.iter("inline-formula", "disp-formula")]
     for formula, tex in zip(formulas, texs, strict=False):
         math = formula.find(MML)
         if math is None:
+            if formula.find(f".//{MML}") is None:
+                mathml.in_jats(formula, tex)  # pandoc's TeX reader could not read it: MathJax's MathML
             continue
         alternatives = etree.Element("alternatives")
         tex_math = etree.SubElement(alternatives, "tex-math")

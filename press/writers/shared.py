@@ -148,13 +148,13 @@ class Shared:
         base, _, floats = kind.partition("/")
         ast = rendering_ast(base, self.document.ast, self.media)
         if not floats:
-            return split_fragments(self.media.sized(self._html_parts[kind].render(ast)))
+            return split_fragments(self.media.finished(self._html_parts[kind].render(ast)))
         # The review layout's "print/end" (press.review): figures and tables after the references. Its
         # parts are the print rendering's, but for those that moved: kept in the same memo.
         from ..review import floats_at_end
 
         ast = floats_at_end(ast, captions_list=floats == "end+captions")
-        return split_fragments(self.media.sized(HtmlParts(self._html_parts[base].kept).render(ast)))
+        return split_fragments(self.media.finished(HtmlParts(self._html_parts[base].kept).render(ast)))
 
     def fragments(self, kind: str) -> tuple[str, str]:
         """The abstract's and the body's HTML in the ``kind`` rendering: ``web`` or ``print`` (or a review

@@ -1,0 +1,299 @@
+"""Equations pandoc's own TeX reader cannot read, written from MathJax's MathML instead.
+
+The web page, the JATS and the DOCX get their MathML and Word equations from pandoc's TeX reader
+(texmath), which knows fewer commands than MathJax: ``\\textcolor``, ``\\colorbox``, ``\\fbox``,
+``\\cfrac``, ``\\sideset``, ``\\prescript``, ``\\rule``, ``\\bra``, ``\\cancelto`` among them. For such
+an equation pandoc writes the TeX itself (``<span class="math inline">$...$</span>`` in HTML, a
+``<tex-math>`` alone in JATS, the TeX as text in a DOCX), saying so only on its stderr. Here it gets
+MathJax's own MathML (press.math.mathml, from the parse that the PDF's SVG comes from):
+
+- the page (``in_page``): pandoc's span becomes MathJax's ``<math>``, its TeX the annotation, as
+  pandoc writes its own;
+- the JATS (``in_jats``): the ``<mml:math>`` beside the ``<tex-math>``, in ``<alternatives>``;
+- the DOCX (``word_tex``): pandoc reads MathML too (texmath), and what it reads it writes as a Word
+  equation. So the DOCX gets pandoc's reading of MathJax's MathML, as TeX its writer takes. Colour is
+  left out there, as it is for every Word equation pandoc writes (``\\color`` too).
+
+Which equations pandoc cannot read is pandoc's to say (``unconvertible``: one run over them all);
+what it says is remembered for the process (``unreadable``), and press.checks.equations tells it what
+it knows from the memo of an earlier build (``record``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import threading
+from collections import Counter
+
+Pair = tuple[str, bool]  # an expression's TeX and whether it is a display equation
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+TEX_ENCODING = "application/x-tex"
+# Between two equations in one pandoc run: each one's piece of the output is then known.
+MARK = "<!--press-equation-->"
+# What pandoc's HTML writer writes for math its TeX reader could not read (escaped, with its delimiters).
+TEX_SPAN = re.compile(r'<span class="math (inline|display)">([^<]*)</span>')
+
+_reads: dict[Pair, bool] = {}  # whether pandoc's TeX reader reads each, as far as this process knows
+_word: dict[Pair, str | None] = {}
+_lock = threading.Lock()
+
+
+def record(pair: Pair, readable: bool) -> None:
+    """What an earlier build found (press.checks.equations): whether pandoc reads this expression."""
+    with _lock:
+        _reads[pair] = readable
+
+
+def unreadable(pairs: list[Pair]) -> set[Pair]:
+    """Those of ``pairs`` that pandoc's TeX reader cannot read: pandoc asked about those not yet known."""
+    with _lock:
+        unknown = [pair for pair in dict.fromkeys(pairs) if pair not in _reads]
+    if unknown:
+        found = unconvertible(unknown)
+        if found is not None:
+            with _lock:
+                for pair in unknown:
+                    _reads[pair] = pair not in found
+    with _lock:
+        return {pair for pair in pairs if _reads.get(pair) is False}
+
+
+def unconvertible(pairs: list[Pair]) -> set[Pair] | None:
+    """The (TeX, display) of ``pairs`` that pandoc's own TeX reader cannot read (its HTML writer then
+    writes the TeX, not MathML; its Word equations come from the same reader); None when pandoc
+    cannot tell."""
+    pieces = _pandoc_html(pairs)
+    if pieces is None:
+        return None
+    return {pair for pair, piece in zip(pairs, pieces, strict=True) if "<math" not in piece}
+
+
+def _pandoc_html(pairs: list[Pair]) -> list[str] | None:
+    """pandoc's HTML (``--mathml``) of each expression, from one run; None when pandoc cannot tell."""
+    from . import pandoc
+
+    if not pairs:
+        return []
+    kind = {True: "DisplayMath", False: "InlineMath"}
+    mark = {"t": "RawBlock", "c": ["html", MARK]}
+    blocks: list[dict] = []
+    for tex, display in pairs:
+        blocks += [{"t": "Para", "c": [{"t": "Math", "c": [{"t": kind[display]}, tex]}]}, mark]
+    document = {"pandoc-api-version": pandoc.api_version(), "meta": {}, "blocks": blocks}
+    try:
+        out = pandoc.run(["-f", "json", "-t", "html", "--mathml", "--wrap=none"], json.dumps(document).encode())
+    except (pandoc.PandocError, OSError):
+        return None
+    pieces = out.decode("utf-8").split(MARK)[:-1]
+    return pieces if len(pieces) == len(pairs) else None
+
+
+def word_tex(pairs: list[Pair]) -> dict[Pair, str]:
+    """For each of ``pairs`` (TeX pandoc cannot read), pandoc's reading of MathJax's MathML of it: TeX
+    that pandoc's TeX reader reads, and its DOCX writer writes as a Word equation. Left out: those
+    that MathJax cannot typeset, and those pandoc reads no formula from. Once a process for each."""
+    from . import math, pandoc
+
+    with _lock:
+        unknown = [pair for pair in dict.fromkeys(pairs) if pair not in _word]
+    if unknown:
+        found: dict[Pair, str | None] = dict.fromkeys(unknown)
+        pieces = []
+        for pair in unknown:
+            try:
+                pieces.append(f"<p>{math.mathml(*pair)}</p>")
+            except (math.MathError, math.MathUnavailable):
+                pieces.append("<p></p>")
+        try:
+            ast = json.loads(pandoc.run(["-f", "html", "-t", "json"], "<hr>".join(pieces).encode("utf-8")))
+        except (pandoc.PandocError, OSError, ValueError):
+            ast = None
+        if ast is not None:
+            read = _math_between_rules(ast["blocks"])
+            if len(read) == len(unknown):
+                for pair, tex in zip(unknown, read, strict=True):
+                    found[pair] = tex
+                # What pandoc read must be TeX it reads back (or the DOCX shows it as text), and say what
+                # MathJax's MathML says: texmath's MathML reader leaves some things out (the bar of a
+                # fraction never is, so \tbinom would become a fraction), and then the TeX stays.
+                written = [(pair, (tex, pair[1])) for pair, tex in found.items() if tex is not None]
+                pieces = _pandoc_html([again for _, again in written])
+                for n, (pair, _) in enumerate(written):
+                    if pieces is None or _signature(pieces[n]) != _signature(math.mathml(*pair)):
+                        found[pair] = None
+        with _lock:
+            _word.update(found)
+    with _lock:
+        return {pair: _word[pair] for pair in pairs if _word.get(pair) is not None}
+
+
+# In what an equation shows: the MathML elements that carry meaning beside the tokens' text.
+_COUNTED = {"msqrt", "mroot", "mtd", "menclose"}
+_INVISIBLE = dict.fromkeys(map(ord, "\u2061\u2062\u2063\u2064\u200b \t\n\r"))
+
+
+def _signature(markup: str) -> Counter | None:
+    """What a reader sees in an equation's MathML (the first <math> in ``markup``): its tokens' text,
+    and how many fraction bars, bar-less fractions, radicals, table cells and enclosures (by notation)
+    it has. Leaves out colour, spacing, grouping, the scripts' placement, and what is invisible
+    (<mphantom>, <annotation>). None when there is no <math> in ``markup``."""
+    from lxml import etree
+
+    start = markup.find("<math")
+    end = markup.find("</math>", start)
+    if start < 0 or end < 0:
+        return None
+    root = etree.fromstring(markup[start : end + len("</math>")].encode("utf-8"))
+    seen: Counter = Counter()
+
+    def walk(element) -> None:
+        name = etree.QName(element).localname
+        if name in ("mphantom", "annotation", "annotation-xml"):
+            return
+        if name in ("mi", "mn", "mo", "mtext", "ms"):
+            text = "".join(element.itertext()).translate(_INVISIBLE)
+            if text:
+                seen[("token", text)] += 1
+        elif name == "mfrac":
+            thickness = (element.get("linethickness") or "").strip()
+            seen[("fraction", "no bar" if re.fullmatch(r"0*\.?0*[a-z]*", thickness) and thickness else "bar")] += 1
+        elif name in _COUNTED:
+            seen[(name, " ".join(sorted((element.get("notation") or "").split())))] += 1
+        for child in element:
+            walk(child)
+
+    walk(root)
+    return seen
+
+
+def _math_between_rules(blocks: list[dict]) -> list[str | None]:
+    """The TeX of the one Math element in each stretch of ``blocks`` between two HorizontalRules."""
+    from .ast import elements
+
+    stretches: list[list[dict]] = [[]]
+    for block in blocks:
+        if block["t"] == "HorizontalRule":
+            stretches.append([])
+        else:
+            stretches[-1].append(block)
+    read = []
+    for stretch in stretches:
+        maths = [e for e in elements(stretch) if e["t"] == "Math"]
+        read.append(maths[0]["c"][1] if len(maths) == 1 and maths[0]["c"][1].strip() else None)
+    return read
+
+
+def in_page(page: str) -> str:
+    """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML."""
+    if '<span class="math ' not in page:
+        return page
+    return TEX_SPAN.sub(_page_math, page)
+
+
+def _page_math(match: re.Match) -> str:
+    from . import math
+
+    display = match.group(1) == "display"
+    tex = _undelimited(html.unescape(match.group(2)), display)
+    if tex is None:
+        return match.group(0)
+    try:
+        return page_mathml(tex, display)
+    except (math.MathError, math.MathUnavailable):
+        return match.group(0)  # the checks said why
+
+
+def _undelimited(text: str, display: bool) -> str | None:
+    for opening, closing in (("$$", "$$"), ("\\[", "\\]")) if display else (("$", "$"), ("\\(", "\\)")):
+        if text.startswith(opening) and text.endswith(closing) and len(text) >= len(opening) + len(closing):
+            return text[len(opening) : len(text) - len(closing)]
+    return None
+
+
+def page_mathml(tex: str, display: bool) -> str:
+    """MathJax's MathML of ``tex`` as pandoc writes its own in a page: ``display`` inline or block, the
+    content in ``<semantics>`` with the TeX as its annotation."""
+    from lxml import etree
+
+    element = _semantic(etree.fromstring(_mathml(tex, display)), tex, display, prefix=None)
+    return etree.tostring(element, encoding="unicode")
+
+
+def in_jats(formula, tex: str) -> bool:
+    """Give a JATS ``<inline-formula>`` or ``<disp-formula>`` that pandoc wrote with the TeX alone (as its
+    text, or in a ``<tex-math>``) MathJax's ``<mml:math>`` beside the TeX, in ``<alternatives>``, as
+    press.writers.jats gives pandoc's own. False when there is none to give (MathJax cannot typeset
+    it, or it is unavailable), and the formula is then left as it is."""
+    from lxml import etree
+
+    from . import math
+
+    display = formula.tag == "disp-formula"
+    tex_math = formula.find("tex-math")
+    if tex_math is None and len(formula):
+        return False
+    try:
+        source = etree.fromstring(_mathml(tex, display))
+    except (math.MathError, math.MathUnavailable):
+        return False
+    alternatives = etree.Element("alternatives")
+    if tex_math is None:
+        formula.text = None
+        formula.append(alternatives)
+        tex_math = etree.SubElement(alternatives, "tex-math")
+        tex_math.text = etree.CDATA(tex)
+    else:
+        tex_math.addprevious(alternatives)
+        alternatives.append(tex_math)
+    alternatives.append(_copied(source, "mml", display))
+    return True
+
+
+def _mathml(tex: str, display: bool) -> bytes:
+    from . import math
+
+    return math.mathml(tex, display).encode("utf-8")
+
+
+def _semantic(source, tex: str, display: bool, prefix: str | None):
+    """A new <math> of ``source``'s children: in <semantics> (one <mrow>) with the TeX as annotation."""
+    from lxml import etree
+
+    nsmap = {prefix: MATHML_NS}
+    root = etree.Element(f"{{{MATHML_NS}}}math", nsmap=nsmap)
+    root.set("display", "block" if display else "inline")
+    semantics = etree.SubElement(root, f"{{{MATHML_NS}}}semantics")
+    if len(source) == 1 and source[0].tag == f"{{{MATHML_NS}}}mrow":
+        semantics.append(source[0])  # already one row
+    else:
+        row = etree.SubElement(semantics, f"{{{MATHML_NS}}}mrow")
+        for child in source:
+            row.append(child)
+    annotation = etree.SubElement(semantics, f"{{{MATHML_NS}}}annotation", encoding=TEX_ENCODING)
+    annotation.text = tex
+    return root
+
+
+def _copied(source, prefix: str, display: bool):
+    """``source`` (MathML in the default namespace) rebuilt with ``prefix`` for MathML, as JATS writes it."""
+    from lxml import etree
+
+    def copy(element, parent):
+        made = (
+            etree.Element(element.tag, nsmap={prefix: MATHML_NS})
+            if parent is None
+            else etree.SubElement(parent, element.tag)
+        )
+        for name, value in element.attrib.items():
+            made.set(name, value)
+        made.text, made.tail = element.text, element.tail if parent is not None else None
+        for child in element:
+            copy(child, made)
+        return made
+
+    made = copy(source, None)
+    made.set("display", "block" if display else "inline")
+    return made

@@ -10,6 +10,7 @@ record and reused while their inputs stay the same (press.kept).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
@@ -272,6 +273,10 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     def documented(document: Document) -> None:  # while the checks may still typeset: the first rendering
         media.prefetch(document.ast, todo, run.pool)  # those asked for while citeproc ran are not again
         shared.append(Shared(document, run.pool, early["how to cite"], renderings, kept, html_parts, media))
+        if "pdf" in todo and run.pdf_worker is not None and media.math_expected:
+            # The PDF's layout begins now, while node typesets: the worker waits for each equation
+            # where its layout reaches it. Should the checks then find an error, it is stopped.
+            early["pdf job"] = _send_early(run.pdf_worker, shared[0], run.pdf_variant)
 
     resolved = resolve(
         project,
@@ -285,7 +290,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     prepare_out_dir(out_dir)
     slug = resolved.manuscript.metadata.slug
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
-    written = _write_stale(run, todo, resolved, shared[0], slug, options)
+    written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"))
     # Each asset's hash, once: it decides what is staged and goes into the record.
     digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
     result = _publish(run, slug, written, digests, resolved.diagnostics)
@@ -298,10 +303,37 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
 
 
+def _send_early(worker: PdfWorker, shared: Shared, variant: str | None) -> Future:
+    """The PDF's job, sent to the worker before its equations are typeset (each is said to it as it
+    is kept: Media.on_kept), from a thread of its own (it waits for the print rendering, which the
+    pool renders): the job sent."""
+    from .writers.pdf import job_for
+
+    sent: Future = Future()
+
+    def send() -> None:
+        try:
+            job = job_for(shared, variant, announced=True)
+            worker.send(job)
+            sent.set_result(job)
+        except BaseException as exc:  # noqa: BLE001 - the PDF's writer meets it (render_pdf)
+            sent.set_exception(exc)
+
+    threading.Thread(target=send, name="press-pdf-early", daemon=True).start()
+    return sent
+
+
 def _write_stale(
-    run: Rebuild, todo: list[str], resolved: Resolved, shared: Shared, slug: str, options: dict[str, str]
+    run: Rebuild,
+    todo: list[str],
+    resolved: Resolved,
+    shared: Shared,
+    slug: str,
+    options: dict[str, str],
+    sent: Future | None = None,
 ) -> Written:
-    """Each stale format's bytes and the files published beside it, in the order press.schedule sets."""
+    """Each stale format's bytes and the files published beside it, in the order press.schedule sets.
+    ``sent``: the PDF's job, if it went to the worker early (_send_early)."""
     from .formats import WriteOptions
     from .schedule import WriteSchedule
 
@@ -312,6 +344,13 @@ def _write_stale(
         from .writers.pdf import render_job
 
         if run.pdf_worker is None:
+            schedule.handed_over()
+            return render_job(job)
+        if sent is not None and dataclasses.replace(job, announced=True) == sent.result():
+            schedule.handed_over()  # every equation is kept by now (job_for): result() says nothing more comes
+            return run.pdf_worker.result()
+        if sent is not None:  # not the job it was sent (never seen): laid out here instead
+            run.pdf_worker.stop()
             schedule.handed_over()
             return render_job(job)
         run.pdf_worker.send(job)  # before the other writers take their share of this process

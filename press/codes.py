@@ -94,7 +94,9 @@ CODES: dict[str, Code] = {
     # Equations.
     "math-syntax": _error("TeX the math renderer cannot typeset"),
     "math-unavailable": _error("equations, and no math renderer installed"),
-    "math-not-converted": _warning("an equation pandoc cannot write as a faithful Word equation: the DOCX shows its TeX"),
+    "math-not-converted": _warning(
+        "an equation pandoc cannot write as a faithful Word equation: the DOCX shows its TeX"
+    ),
     # The metadata (and a paper's front matter).
     "metadata-missing": _error("no metadata file"),
     "metadata-not-mapping": _error("metadata that is not a mapping of fields"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -57,30 +59,38 @@ class PdfWorker:
             return None  # the PDF is then laid out in this process
         return cls(process, errors)
 
-    def preload(self, equation: Path) -> None:
-        """Say that the job will show this typeset equation (press.writers.pdf_equations): the worker
-        reads it while it waits for the job, not in the layout. Said from the thread that keeps the
-        equations (press.renditions.Media), as node typesets them."""
-        self._write(("equation", str(equation)), last=False)
+    def preload(self, equation: Path, failure: str | None = None) -> None:
+        """Say that this typeset equation, which the job shows (press.writers.pdf_equations), is kept
+        (or, with ``failure``, could not be): the worker reads it now, and its layout, which may have
+        begun, goes on past it. Said from the thread that keeps the equations (press.renditions.Media)
+        as node typesets them."""
+        self._write(("equation", str(equation), failure))
 
     def send(self, job: Any) -> None:
         """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
-        process's GIL while the other writers hold it: the job arrived late."""
-        self._write(("job", job), last=True)
+        process's GIL while the other writers hold it: the job arrived late. It may come before the
+        equations it shows are typeset: the layout waits for each where it reaches it."""
+        self._write(("job", job))
 
-    def _write(self, message: tuple[str, Any], last: bool) -> None:
+    def finish(self) -> None:
+        """Nothing more will be said: every equation the job shows is kept (or failed). The worker's
+        input is closed; an equation not said is then read as it is."""
+        with self._stdin:
+            if not self._sent:
+                self._sent = True
+                with contextlib.suppress(OSError, ValueError):
+                    self.process.stdin.close()
+
+    def _write(self, message: tuple[Any, ...]) -> None:
         import pickle
 
         data = pickle.dumps(message)
         with self._stdin:
             if self._sent:
-                return  # the job has gone: nothing more is read
+                return  # the input is closed: nothing more is read
             try:
                 self.process.stdin.write(data)
                 self.process.stdin.flush()
-                if last:
-                    self._sent = True
-                    self.process.stdin.close()
             except (BrokenPipeError, ValueError):
                 self._sent = True  # the worker is gone: result() says why
                 with contextlib.suppress(OSError):
@@ -88,6 +98,8 @@ class PdfWorker:
 
     def result(self) -> bytes:
         import pickle
+
+        self.finish()
 
         out = self.process.stdout.read()
         self.process.wait()
@@ -119,6 +131,9 @@ def serve_pdf_job() -> None:
     from .writers import pdf_equations
     from .writers.pdf import import_weasyprint, render_job
 
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    # Read from the start: the build never waits to write, and each equation is read as it comes.
+    threading.Thread(target=_read_messages, args=(jobs,), name="press-messages", daemon=True).start()
     import_weasyprint()  # now, while the parent loads and runs pandoc
 
     try:
@@ -128,12 +143,11 @@ def serve_pdf_job() -> None:
         pyphen.Pyphen(lang=lang)  # pyphen caches the parsed dictionary; WeasyPrint's use is then free
     except Exception:  # noqa: BLE001 - a language without a dictionary is not hyphenated either way
         pass
-    while True:  # the equations the job will show, as they are typeset, then the job
-        kind, value = pickle.load(sys.stdin.buffer)
-        if kind == "job":
-            job = value
-            break
-        pdf_equations.preload(Path(value))
+    job = jobs.get()
+    if job is None:
+        os._exit(0)  # the build ended without a job (it stopped on an error)
+    if job.announced:
+        pdf_equations.expect_announcements()  # the job came before its equations: each is waited for
     collect_less()  # after the job and the dictionary: frozen earlier, the layout's peak memory was higher
     try:
         result: tuple[str, Any] = ("pdf", render_job(job))
@@ -144,6 +158,32 @@ def serve_pdf_job() -> None:
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.flush()
     os._exit(0)  # the parent waits for the end of the output: skip the interpreter's teardown
+
+
+def _read_messages(jobs) -> None:
+    """The worker's input, until the build closes it: each equation as it is kept (read at once, while
+    the layout may be waiting for it), and the job."""
+    import pickle
+
+    from .writers import pdf_equations
+
+    sent = False
+    try:
+        while True:
+            try:
+                message = pickle.load(sys.stdin.buffer)
+            except EOFError:
+                break
+            if message[0] == "job":
+                jobs.put(message[1])
+                sent = True
+            else:
+                _, path, failure = message
+                pdf_equations.announce(Path(path), failure)
+    finally:
+        pdf_equations.close_announcements()
+        if not sent:
+            jobs.put(None)
 
 
 def collect_less() -> None:

@@ -14,7 +14,6 @@ import functools
 import hashlib
 import html
 import json
-import re
 import tempfile
 import threading
 from collections import deque
@@ -40,9 +39,6 @@ MEDIA_DIR = ".press-media"
 # as its SVG did to write, in the build's busiest second.
 EQUATIONS = "equations.json"
 PUBLISHED_DIR = "figures"  # beside the HTML page
-# An equation's size in the print rendering until it is typeset (Media._equation_html, Media.sized).
-SIZE_MARK = "press-equation-size:"
-SIZE_MARKS = re.compile(rf'style="{re.escape(SIZE_MARK)}(eq-[0-9a-f]{{40}})"')
 BUNDLE_SUFFIX = {"png": "png", "jpeg": "jpg", "svg": "svg", "pdf": "pdf", "tiff": "tif"}
 
 
@@ -85,11 +81,12 @@ class Media:
         self._kept_equations: dict[str, Any] | None = None  # EQUATIONS as the last build wrote it
         self._key: Any = None  # math.keys(), once a build
         self._alt_texts: set[str] = set()
-        self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept
+        self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept (_keep)
         self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
         self._keeping = False  # whether _keep's thread runs
-        # Told each typeset equation's SVG as it is kept (the PDF worker reads them before its job comes).
-        self.on_kept: Callable[[Path], None] | None = None
+        # Told each typeset equation's SVG as it is kept, or why it could not be (the PDF worker reads
+        # them as they come, its layout perhaps begun): (path, None) or (path, failure).
+        self.on_kept: Callable[[Path, str | None], None] | None = None
         self._lock = threading.RLock()
 
     def expect(self, images: bool, math: bool) -> None:
@@ -180,7 +177,7 @@ class Media:
 
     def retarget(self, ast: dict[str, Any], fmt: str) -> dict[str, Any]:
         """``ast`` with every figure pointing at its rendition for ``fmt``, and, for the PDF, every equation
-        an <img> of its typeset SVG (its size a mark until ``sized``); ``ast`` itself when it has neither.
+        an <img> of its typeset SVG (kept as node answers: _keep); ``ast`` itself when it has neither.
 
         A copy where it changes, sharing the rest (press.ast.replaced): the document is shared by
         every rendering, and none of them changes it in place.
@@ -221,11 +218,11 @@ class Media:
         return mathml.word_tex(sorted(unreadable)) if unreadable else {}
 
     def finished(self, page: str) -> str:
-        """``page`` (pandoc's HTML of a rendering) as it is shown: each equation's size mark filled in
-        (``sized``), and each equation pandoc left as TeX written from MathJax's MathML (press.mathml)."""
+        """``page`` (pandoc's HTML of a rendering) as it is shown: each equation pandoc left as TeX
+        written from MathJax's MathML (press.mathml)."""
         from . import mathml
 
-        return mathml.in_page(self.sized(page))
+        return mathml.in_page(page)
 
     def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""
@@ -284,11 +281,11 @@ class Media:
             replace(self.folder, EQUATIONS, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
 
     def _equation_html(self, tex: str, display: bool) -> str:
-        """An <img> of the typeset equation, seated on the baseline; its TeX the alt text.
-
-        Its size is a mark that ``sized`` replaces once the equation is typeset: so the print rendering
-        goes to pandoc while node is still typesetting, and only the marks wait for it. Meanwhile each
-        equation is kept (``equation``) as node answers, in a thread of this Media's (``_keep``).
+        """An <img> of the typeset equation, its TeX the alt text; its size and its depth below the
+        baseline are the SVG's own (press.writers.pdf_equations), so the print rendering needs no
+        equation typeset: it goes to pandoc, and the PDF's layout may begin, while node typesets.
+        Meanwhile each equation is kept (``equation``) as node answers, in a thread of this Media's
+        (``_keep``), and said to ``on_kept``.
         """
         stem = self._stem(tex, display)
         with self._lock:
@@ -300,10 +297,7 @@ class Media:
                     self._keeping = True
                     threading.Thread(target=self._keep, name="press-equations", daemon=True).start()
         kind = "display" if display else "inline"
-        return (
-            f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(" ".join(tex.split()))}" '
-            f'style="{SIZE_MARK}{stem}">'
-        )
+        return f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(" ".join(tex.split()))}">'
 
     def _keep(self) -> None:
         """Keep each equation _equation_html asked for, in order, until none is left (then the thread ends)."""
@@ -315,27 +309,33 @@ class Media:
                 tex, display, future = self._to_keep.popleft()
             try:
                 name, size = self.equation(tex, display)
-                if self.on_kept is not None:
-                    self.on_kept(self.folder / name)
-                future.set_result(size)
-            except BaseException as exc:  # noqa: BLE001 - raised where the size is asked for (sized)
+            except BaseException as exc:  # noqa: BLE001 - raised where the equations are waited for (kept)
                 future.set_exception(exc)
+                if self.on_kept is not None:
+                    self.on_kept(self.folder / f"{self._stem(tex, display)}.svg", f"{type(exc).__name__}: {exc}")
+                continue
+            if self.on_kept is not None:
+                self.on_kept(self.folder / name, None)
+            future.set_result(size)
 
-    def sized(self, page: str) -> str:
-        """``page`` (HTML of the print rendering) with each equation's size mark replaced by its size in em,
-        on the text's baseline; waits for the equations still being typeset."""
-        if SIZE_MARK not in page:
-            return page
+    def kept(self) -> None:
+        """Wait until every equation asked for so far is typeset and kept; raises what keeping one raised."""
+        with self._lock:
+            futures = list(self._sizes.values())
+        for future in futures:
+            future.result()
 
-        def style(match: re.Match) -> str:
-            with self._lock:
-                future = self._sizes.get(match.group(1))
-            if future is None:
-                return match.group(0)  # not one of ours (raw HTML that happens to look the same)
-            size = future.result()
-            return f'style="width: {size["width"]}em; height: {size["height"]}em; vertical-align: -{size["depth"]}em"'
+    def after_kept(self, then: Callable[[], None]) -> None:
+        """Call ``then`` (in a thread of its own) once every equation asked for so far is kept or failed."""
+        with self._lock:
+            futures = list(self._sizes.values())
 
-        return SIZE_MARKS.sub(style, page)
+        def waiting() -> None:
+            for future in futures:
+                future.exception()  # done, either way
+            then()
+
+        threading.Thread(target=waiting, name="press-equations-kept", daemon=True).start()
 
     def equation_alt_texts(self) -> set[str]:
         """The alt texts of the typeset equations (their TeX): the PDF tags those images as formulas."""

@@ -4,6 +4,7 @@ cross-references; bad TeX an error at its file, line and column; never raw TeX i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -285,11 +286,12 @@ def test_a_clean_build_of_text_with_math_starts_mathjax_before_the_checks(tmp_pa
     assert not _typesets_equations(b"Clearance is $CL = k V_d$.", tmp_path / "build")  # a rebuild: most are kept
 
 
-def test_the_print_rendering_needs_no_typeset_equation_until_its_sizes(tmp_path: Path, monkeypatch):
-    # The print HTML goes to pandoc while node is still typesetting: only the sizes wait for it.
+def test_the_print_rendering_needs_no_typeset_equation(tmp_path: Path, monkeypatch):
+    # The print HTML goes to pandoc, and to the PDF worker, while node is still typesetting: an
+    # equation's <img> has the SVG's own size, and its depth is the layout's (pdf_equations).
     import threading
 
-    from press.renditions import SIZE_MARK, Media
+    from press.renditions import Media
     from press.writers.shared import rendering_ast
 
     typeset = threading.Event()
@@ -303,6 +305,8 @@ def test_the_print_rendering_needs_no_typeset_equation_until_its_sizes(tmp_path:
     math.forget()
     media = Media(tmp_path, tmp_path / ".press-media")
     media.expect(False, True)
+    kept = []
+    media.on_kept = lambda path, failure: kept.append((path, failure))
     para = {"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, r"\frac{a}{b}"]}]}
     ast = {"pandoc-api-version": [1, 23], "meta": {}, "blocks": [para]}
     done: list = []
@@ -312,14 +316,70 @@ def test_the_print_rendering_needs_no_typeset_equation_until_its_sizes(tmp_path:
         time.sleep(0.01)
     assert done, "the rendering waited for the typesetting"
     page = done[0]["blocks"][0]["c"][0]["c"][1]
-    assert SIZE_MARK in page
+    assert "style=" not in page and kept == []
     typeset.set()
-    sized = media.sized(page)
-    name, size = media.equation(r"\frac{a}{b}", False)
-    assert SIZE_MARK not in sized
-    assert f'src="media:{name}"' in sized
-    assert f'style="width: {size["width"]}em; height: {size["height"]}em; vertical-align: -{size["depth"]}em"' in sized
+    media.kept()
+    name, _ = media.equation(r"\frac{a}{b}", False)
+    assert f'src="media:{name}"' in page
+    assert kept == [(tmp_path / ".press-media" / name, None)]
     assert (tmp_path / ".press-media" / name).is_file()
+
+
+def test_the_pdf_job_goes_to_the_worker_before_its_equations_are_kept(project: Path, tmp_path: Path, monkeypatch):
+    # Its layout begins while node typesets: no equation is kept until the job is with the worker.
+    import threading
+
+    from press.pdf_worker import PdfWorker
+    from press.renditions import Media
+
+    sent, send, equation = threading.Event(), PdfWorker.send, Media.equation
+    said: list = []
+    monkeypatch.setattr(PdfWorker, "send", lambda self, job: (said.append(job.announced), sent.set(), send(self, job)))
+    monkeypatch.setattr(
+        Media, "equation", lambda self, *pair: equation(self, *pair) if sent.wait(30) else pytest.fail("job waited")
+    )
+    math.forget()
+    out = tmp_path / "build"
+    assert sorted(build(copy_project(project, tmp_path / "copy"), out).rebuilt) == ["docx", "html", "pdf"]
+    assert said == [True]
+    text = subprocess.run(["pdftotext", str(out / f"{SLUG}.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Pharmacokinetics" in text and "\\frac" not in text
+
+
+def test_a_changed_job_is_laid_out_here_not_the_one_sent_early(project: Path, tmp_path: Path, monkeypatch):
+    # Never seen: but should the job the PDF's writer makes differ from the one sent early, the PDF
+    # is this one's, laid out in the build's own process.
+    from press.writers import pdf
+
+    made = pdf.job_for
+
+    def job_for(*args, announced: bool = False, **kwargs):
+        job = made(*args, announced=announced, **kwargs)
+        return dataclasses.replace(job, html=job.html.replace("Pharmacokinetics", "Changed")) if announced else job
+
+    monkeypatch.setattr(pdf, "job_for", job_for)
+    math.forget()
+    out = tmp_path / "build"
+    build(copy_project(project, tmp_path / "copy"), out)
+    text = subprocess.run(["pdftotext", str(out / f"{SLUG}.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Pharmacokinetics" in text and "Changed" not in text
+
+
+def test_an_equation_that_cannot_be_kept_is_said_to_the_worker_and_raised_where_waited_for(tmp_path: Path):
+    from press.renditions import Media
+    from press.writers.shared import rendering_ast
+
+    math.forget()
+    media = Media(tmp_path, tmp_path / ".press-media")
+    media.expect(False, True)
+    kept = []
+    media.on_kept = lambda path, failure: kept.append((path.name, failure))
+    para = {"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, r"\frac{a}{"]}]}
+    rendering_ast("print", {"pandoc-api-version": [1, 23], "meta": {}, "blocks": [para]}, media)
+    with pytest.raises(math.MathError, match="Missing close brace"):
+        media.kept()
+    [(name, failure)] = kept
+    assert name.startswith("eq-") and "Missing close brace" in failure
 
 
 def test_a_kept_equation_is_used_as_it_is_by_the_next_build(tmp_path: Path, monkeypatch):

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tomllib
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pikepdf
 import pytest
@@ -104,7 +105,8 @@ def laid_out(svgs: list[bytes], folder: Path) -> bytes:
     for svg in svgs:
         name = f"eq-{hashlib.sha1(svg).hexdigest()}.svg"  # 40 hex digits, as press.renditions names one
         (folder / name).write_bytes(svg)
-        lines.append(f'<p><img src="media:{name}" style="height: 2.5em; width: auto"></p>')
+        # A block of its own: only the drawing is compared here (the baseline: test_…_on_the_baseline_…).
+        lines.append(f'<p><img src="media:{name}" style="display: block; height: 2.5em; width: auto"></p>')
     page = "<style>@page { size: 14cm 40cm; margin: 5mm } p { margin: 0 0 3mm }</style>" + "".join(lines)
     pdf.import_weasyprint()
     from weasyprint import HTML
@@ -284,6 +286,41 @@ def test_equations_drawn_as_forms_look_the_same_as_weasyprint_draws_their_svgs(m
     first, second = pages(forms, tmp_path), pages(own, tmp_path)
     assert len(first) == len(second) >= 2
     assert all(ImageChops.difference(a, b).getbbox() is None for a, b in zip(first, second, strict=True))
+
+
+def test_inline_equations_stand_on_the_baseline_as_their_depth_as_vertical_align_did(mathjax_svgs, tmp_path):
+    # The print HTML gives an equation no size and no vertical-align (it is not typeset yet when the
+    # HTML is made): its size is the SVG's, and its depth seats it on the baseline in the layout
+    # (pdf_equations.install). The same page as WeasyPrint lays out the sizes and the depths written out.
+    svgs = [flatten.flatten(svg) for svg in mathjax_svgs[:40]] + mathjax_svgs[40:50]
+    folder = tmp_path / "media"
+    folder.mkdir()
+    ours, written = [], []
+    for svg in svgs:
+        name = f"eq-{hashlib.sha1(svg).hexdigest()}.svg"
+        (folder / name).write_bytes(svg)
+        root = ElementTree.fromstring(svg)
+        x, y, w, h = (float(n) for n in root.get("viewBox").split())
+        style = f"width: {root.get('width')}; height: {root.get('height')}; vertical-align: -{(y + h) / 1000}em"
+        ours.append(f'Before <img src="media:{name}"> after.')
+        written.append(f'Before <img src="media:{name}" style="{style}"> after.')
+    pdf.import_weasyprint()
+    pdf_equations.install()
+    from weasyprint import HTML
+
+    def page(lines: list[str]) -> bytes:
+        html = "<style>@page { size: 14cm 30cm; margin: 5mm } p { margin: 0 0 2mm }</style>"
+        html += "".join(f"<p>{line}</p>" for line in lines)
+        return HTML(string=html, url_fetcher=pdf.url_fetcher_for([folder], folder)).write_pdf()
+
+    seated = page(ours)
+    with weasyprints_own_svgs():
+        styled = page(written)
+    first, second = pages(seated, tmp_path), pages(styled, tmp_path)
+    assert len(first) == len(second) >= 2
+    assert all(ImageChops.difference(a, b).getbbox() is None for a, b in zip(first, second, strict=True))
+    raised = page([line.replace("Before <img", "Before <img style='vertical-align: 0.2em'") for line in ours])
+    assert any(ImageChops.difference(a, b).getbbox() for a, b in zip(pages(raised, tmp_path), first, strict=True))
 
 
 def test_the_comparison_sees_a_form_drawn_wrong(monkeypatch, tmp_path):

@@ -3,7 +3,11 @@ that is gone is an error with its reason, never a hang."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import select
+import time
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
@@ -71,34 +75,78 @@ def test_a_worker_that_is_gone_is_an_error_with_its_reason():
         pdf.stop()
 
 
-def test_equations_named_before_the_job_are_read_while_it_waits(tmp_path):
-    # The build names each typeset equation as it is kept; the worker reads them before the job comes.
-    import pikepdf
-
+def test_equations_are_read_as_they_are_said_and_once(tmp_path):
+    # The build says each typeset equation as it is kept; the worker reads it then, not in the layout.
     from press import flatten, math
     from press.writers import pdf_equations
 
     rendered = math.render(r"\frac{a}{b} + x^2", False)
     name = f"eq-{'0' * 40}.svg"
     (tmp_path / name).write_bytes(flatten.flatten(rendered.svg) or rendered.svg)
-    pdf_equations.preload(tmp_path / name)
+    pdf_equations.announce(tmp_path / name)
     (tmp_path / name).unlink()  # read already: the layout does not read it again
     assert pdf_equations.load(tmp_path / name) is not None
     assert pdf_equations.load(tmp_path / name) is None  # once a layout: WeasyPrint keeps its images
 
+
+def equation_job(tmp_path: Path, tex: str, announced: bool = True):
+    """A job showing ``tex`` typeset (its SVG in tmp_path, not yet said to any worker) and its path."""
+    from press import flatten, math
+
+    rendered = math.render(tex, False)
+    name = f"eq-{hashlib.sha1(tex.encode()).hexdigest()}.svg"
     (tmp_path / name).write_bytes(flatten.flatten(rendered.svg) or rendered.svg)
+    page = job(f'<p>So <img class="math inline" src="media:{name}"> holds.</p>')
+    page.media_dir = tmp_path
+    page.allowed = [*page.allowed, tmp_path]
+    page.announced = announced
+    return page, tmp_path / name
+
+
+def forms_in(data: bytes) -> list:
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as document:
+        return [o for o in document.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
+
+
+def test_a_job_sent_before_its_equations_waits_for_each_where_its_layout_reaches_it(tmp_path):
+    page, path = equation_job(tmp_path, r"\frac{a}{b} + x^2")
+    svg = path.read_bytes()
+    path.unlink()  # not typeset yet: read now, it would be no equation at all (an error)
     pdf = worker()
     try:
-        for _ in range(3):
-            pdf.preload(tmp_path / name)
-        page = job(f'<p>So <img src="media:{name}" style="width: 3em; height: 1.4em"> holds.</p>')
-        page.media_dir = tmp_path
-        page.allowed = [*page.allowed, tmp_path]
-        pdf.send(page)
-        pdf.preload(tmp_path / name)  # after the job: nothing more is read, and nothing fails
+        pdf.send(page)  # before the equation is said: the layout begins, and waits for it
+        time.sleep(2)
+        assert pdf.process.poll() is None and not select.select([pdf.process.stdout], [], [], 0)[0]
+        path.write_bytes(svg)
+        for _ in range(2):
+            pdf.preload(path)  # said (twice: nothing fails)
         data = pdf.result()
     finally:
         pdf.stop()
-    with pikepdf.open(io.BytesIO(data)) as document:
-        forms = [o for o in document.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
-    assert len(forms) == 1
+    assert len(forms_in(data)) == 1
+
+
+def test_an_equation_said_to_have_failed_is_the_jobs_error(tmp_path):
+    page, path = equation_job(tmp_path, r"x^3")
+    pdf = worker()
+    try:
+        pdf.send(page)
+        pdf.preload(path, "OSError: no space left on device")
+        with pytest.raises(RuntimeError, match="was not typeset: OSError: no space left"):
+            pdf.result()
+    finally:
+        pdf.stop()
+
+
+def test_a_job_whose_equations_are_kept_already_reads_them_as_they_are(tmp_path):
+    # review_build and diff send a job made once every equation is kept (job_for): nothing is said.
+    page, _ = equation_job(tmp_path, r"y_1 + y_2", announced=False)
+    pdf = worker()
+    try:
+        pdf.send(page)
+        data = pdf.result()
+    finally:
+        pdf.stop()
+    assert len(forms_in(data)) == 1

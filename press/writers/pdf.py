@@ -126,16 +126,28 @@ class PdfJob:
     numbers_right: float = 0.0
     numbers_css: str = ""
     unnumbered: frozenset[str] = frozenset()  # classes of elements whose lines are not numbered
+    # Sent before its equations were all typeset: the worker waits for each as the build says it is
+    # kept (press.pdf_worker). Otherwise every equation is kept before the job is made.
+    announced: bool = False
 
 
 def job_for(
-    shared: Shared, variant: str | None = None, blinded: bool = False, review: ReviewLayout | None = None
+    shared: Shared,
+    variant: str | None = None,
+    blinded: bool = False,
+    review: ReviewLayout | None = None,
+    announced: bool = False,
 ) -> PdfJob:
+    """The PDF's job. Unless ``announced`` (its equations said to the worker as they are kept: the
+    build's PdfWorker), every equation it shows is typeset and kept first, so that wherever it is
+    laid out, each is there to read."""
     from ..load import display_path
 
     manuscript = shared.document.manuscript
     seed = f"{manuscript.metadata.slug}|{shared.document.date}|{blinded}" + ("|review" if review else "")
     identifier = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    if not announced:
+        shared.media.kept()
     numbering = {}
     if review is not None:
         from ..review import pdf_review
@@ -151,6 +163,7 @@ def job_for(
         variant=variant,
         identifier=identifier.encode(),
         xmp=xmp_license(shared, blinded),
+        announced=announced,
         **numbering,
     )
 

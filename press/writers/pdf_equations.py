@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import zlib
 from pathlib import Path
 from xml.etree import ElementTree
@@ -149,12 +150,74 @@ def _rect(node) -> bytes | None:
     return " ".join(numbers).encode() + b" re\nf"
 
 
+def _below(viewbox: tuple[float, ...]) -> float:
+    """The share of an equation's height below the text's baseline: in press.math's viewBox, y = 0 is
+    the baseline."""
+    return (viewbox[1] + viewbox[3]) / viewbox[3]
+
+
+class PendingEquation:
+    """An equation's image for WeasyPrint, read when the layout first needs it (its size), not when
+    the boxes are built: so the job can be laid out while the build is still typesetting its
+    equations, each waited for (``load``) only where the layout reaches it.
+
+    It stands for the Equation read from the media folder, or, for an SVG that is not one
+    press.flatten wrote, for WeasyPrint's own image of it (``fallback``). What of it is ``below``
+    the baseline seats it on the text's baseline (``install``), as ``vertical-align: -{depth}em``
+    did, without the print HTML having to wait for the depth."""
+
+    def __init__(self, path: Path, fallback):
+        self.path = path
+        self._fallback = fallback  # () -> WeasyPrint's own image of the SVG, or None
+        self._image = None
+        self._below = 0.0
+
+    def _resolved(self):
+        if self._image is None:
+            equation = load(self.path)
+            if equation is not None:
+                self._image, self._below = equation, _below(equation.viewbox)
+            else:
+                image = self._fallback()
+                viewbox = _root_viewbox(self.path)
+                if image is None or viewbox is None or viewbox[3] <= 0:
+                    raise RuntimeError(f"the typeset equation {self.path.name} cannot be read")
+                self._image, self._below = image, _below(viewbox)
+        return self._image
+
+    @property
+    def below(self) -> float:
+        """The share of its height that is below the baseline."""
+        self._resolved()
+        return self._below
+
+    def get_intrinsic_size(self, image_resolution, font_size):
+        return self._resolved().get_intrinsic_size(image_resolution, font_size)
+
+    def draw(self, stream, concrete_width, concrete_height, image_rendering):
+        return self._resolved().draw(stream, concrete_width, concrete_height, image_rendering)
+
+
+_VIEWBOX = re.compile(rb'<svg\b[^>]*?\sviewBox="([^"]*)"')
+
+
+def _root_viewbox(path: Path) -> tuple[float, ...] | None:
+    try:
+        found = _VIEWBOX.search(path.read_bytes())
+        numbers = tuple(float(n) for n in found.group(1).split()) if found else ()
+    except (OSError, ValueError):
+        return None
+    return numbers if len(numbers) == 4 else None
+
+
 def install() -> None:
-    """Let WeasyPrint load an equation press.flatten wrote as an Equation, read from the fetcher's media
-    folder (press.writers.pdf.url_fetcher_for); every other image stays its own. Only for the
-    WeasyPrint this was checked against; done once."""
+    """Let WeasyPrint load each equation press.math typeset as a PendingEquation of the fetcher's media
+    folder (press.writers.pdf.url_fetcher_for), and seat each inline one on the baseline by its
+    depth; every other image stays its own. Only for the WeasyPrint this was checked against; done
+    once."""
     import weasyprint
     from weasyprint import document
+    from weasyprint.layout import inline
 
     loader = document.original_get_image_from_uri
     if weasyprint.__version__ != WEASYPRINT_FOR_EQUATIONS or hasattr(loader, "weasyprint"):
@@ -164,30 +227,92 @@ def install() -> None:
         folder = getattr(url_fetcher, "media_dir", None)
         if folder is not None and EQUATION_URL.fullmatch(url or ""):
             if url not in cache:
-                equation = load(Path(folder) / url.removeprefix("media:"))
-                if equation is not None:
-                    cache[url] = equation
-            if isinstance(cache.get(url), Equation):
-                return cache[url]
+                path = Path(folder) / url.removeprefix("media:")
+                # An SVG press.flatten did not write is WeasyPrint's own; not from its cache, where
+                # this one stands under the same URL.
+                own = get_image_from_uri.weasyprint
+                cache[url] = PendingEquation(path, lambda: own({}, url_fetcher, options, url, *args, **kwargs))
+            return cache[url]
         return get_image_from_uri.weasyprint(cache, url_fetcher, options, url, *args, **kwargs)
+
+    laid_out = inline.atomic_box
+
+    def atomic_box(context, box, *args, **kwargs):
+        box = laid_out(context, box, *args, **kwargs)
+        if isinstance(getattr(box, "replacement", None), PendingEquation):
+            # An inline replaced box's baseline is its bottom: raised by the depth (as a share of the
+            # height it is drawn at), the equation reaches that far below the line's baseline.
+            box.baseline = box.margin_height() - box.height * box.replacement.below
+        return box
 
     get_image_from_uri.weasyprint = loader  # what loads every other image (a test watches it)
     document.original_get_image_from_uri = get_image_from_uri
+    inline.atomic_box = atomic_box
 
 
-# Equations read before the job came (press.pdf_worker: the build names each as it is kept), by path.
-_preloaded: dict[Path, Equation | None] = {}
+class _Announced:
+    """The equations the build has said are typeset (press.pdf_worker), for a worker whose job came
+    before them: ``load`` waits for each until it is said, or until nothing more will be."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.expected = False  # set in a worker: an equation not yet said is waited for
+        self.closed = False  # nothing more will be said: what is not said is read as it is
+        self.said: dict[Path, threading.Event] = {}
+        self.failed: dict[Path, str] = {}
+        self.read: dict[Path, Equation | None] = {}  # read as soon as said, before the layout needs it
+
+    def event(self, path: Path) -> threading.Event:
+        with self.lock:
+            if path not in self.said:
+                self.said[path] = threading.Event()
+                if self.closed:
+                    self.said[path].set()
+            return self.said[path]
 
 
-def preload(path: Path) -> None:
-    """Read the equation at ``path`` now, for the layout to come (a worker process lays out one job)."""
-    _preloaded[path] = _read(path)
+_announced = _Announced()
+ANNOUNCE_TIMEOUT = 600.0  # seconds: far beyond any build's typesetting
+
+
+def expect_announcements() -> None:
+    """In a worker laying out a job sent before its equations were typeset: wait for each (``announce``)."""
+    _announced.expected = True
+
+
+def announce(path: Path, failure: str | None = None) -> None:
+    """The build has typeset (and kept) the equation at ``path``, or, with ``failure``, could not:
+    read it now, before the layout reaches it."""
+    if failure is None:
+        equation = _read(path)
+        with _announced.lock:
+            _announced.read[path] = equation
+    else:
+        with _announced.lock:
+            _announced.failed[path] = failure
+    _announced.event(path).set()
+
+
+def close_announcements() -> None:
+    """Nothing more will be announced (the build closed the worker's input): stop waiting."""
+    with _announced.lock:
+        _announced.closed = True
+        events = list(_announced.said.values())
+    for event in events:
+        event.set()
 
 
 def load(path: Path) -> Equation | None:
-    """The Equation of the SVG at ``path``; None when it is not one press.flatten wrote (or not there)."""
-    if path in _preloaded:
-        return _preloaded.pop(path)  # each is loaded once a layout: WeasyPrint keeps its images
+    """The Equation of the SVG at ``path``, once the build has said it is there (in a worker:
+    ``expect_announcements``); None when it is not one press.flatten wrote (or not there)."""
+    if _announced.expected and not _announced.event(path).wait(ANNOUNCE_TIMEOUT):
+        raise RuntimeError(f"the equation {path.name} was not typeset within {ANNOUNCE_TIMEOUT:.0f} s")
+    with _announced.lock:
+        failure = _announced.failed.get(path)
+        if path in _announced.read:
+            return _announced.read.pop(path)  # each is loaded once a layout: WeasyPrint keeps its images
+    if failure is not None:
+        raise RuntimeError(f"the equation {path.name} was not typeset: {failure}")
     return _read(path)
 
 

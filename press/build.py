@@ -252,6 +252,8 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     media = Media(project, out_dir / MEDIA_DIR)  # the figures' renditions, kept by content between builds
     if run.pdf_worker is not None:
         media.on_kept = run.pdf_worker.preload  # the worker reads each typeset equation as it waits
+        if "pdf" in todo:
+            media.hold_keeping()  # until the PDF's job is sent (_send_early), or the document has no math
     early: dict[str, Future] = {}
 
     def loaded(manuscript: Manuscript) -> None:  # work that needs only the metadata, beside the pandoc pass
@@ -261,7 +263,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
     def render_ahead(unresolved: Any) -> None:  # while citeproc runs: the figures, the first rendering's parts
         media.prefetch(unresolved, todo, run.pool)  # (the equations are typeset by the checks, press.resolve)
-        # Typesets nothing: an equation's size is filled in later (Media.sized), and bad TeX is the
+        # Typesets nothing: an equation's size is the layout's (pdf_equations), and bad TeX is the
         # checks' to report, at its file, line and column.
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
@@ -276,7 +278,9 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         if "pdf" in todo and run.pdf_worker is not None and media.math_expected:
             # The PDF's layout begins now, while node typesets: the worker waits for each equation
             # where its layout reaches it. Should the checks then find an error, it is stopped.
-            early["pdf job"] = _send_early(run.pdf_worker, shared[0], run.pdf_variant)
+            early["pdf job"] = _send_early(run.pdf_worker, shared[0], run.pdf_variant, media)
+        else:
+            media.let_keep()
 
     resolved = resolve(
         project,
@@ -303,10 +307,10 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
 
 
-def _send_early(worker: PdfWorker, shared: Shared, variant: str | None) -> Future:
+def _send_early(worker: PdfWorker, shared: Shared, variant: str | None, media: Media) -> Future:
     """The PDF's job, sent to the worker before its equations are typeset (each is said to it as it
     is kept: Media.on_kept), from a thread of its own (it waits for the print rendering, which the
-    pool renders): the job sent."""
+    pool renders): the job sent. The equations are kept from then on (Media.let_keep)."""
     from .writers.pdf import job_for
 
     sent: Future = Future()
@@ -318,6 +322,8 @@ def _send_early(worker: PdfWorker, shared: Shared, variant: str | None) -> Futur
             sent.set_result(job)
         except BaseException as exc:  # noqa: BLE001 - the PDF's writer meets it (render_pdf)
             sent.set_exception(exc)
+        finally:
+            media.let_keep()
 
     threading.Thread(target=send, name="press-pdf-early", daemon=True).start()
     return sent

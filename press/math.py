@@ -411,7 +411,11 @@ atexit.register(close)
 
 # Each expression typeset once a process: the checks typeset them all, in a thread of their own, while
 # the build's print rendering asks for the same ones; whoever asks second waits for the first.
+# _typeset holds node's answer, checked (what ``check`` needs); _finished its SVG, written and
+# flattened when first asked for (``render``): so the checks, which need no SVG, take none of this
+# process's time for one while the build's other threads want it.
 _typeset: dict[tuple[str, bool], Future] = {}
+_finished: dict[tuple[str, bool], Future] = {}
 _typeset_lock = threading.Lock()
 
 
@@ -422,7 +426,12 @@ def render(tex: str, display: bool) -> Rendered:
     The same (tex, display) gives the same bytes, whatever was rendered before and in any process
     with the same ``key``; in one process it is typeset once.
     """
-    return _once(_typeset, (tex, bool(display)), _render)
+    return _once(_finished, (tex, bool(display)), lambda tex, display: _rendered(tex, display, _answer(tex, display)))
+
+
+def _answer(tex: str, display: bool) -> dict[str, Any]:
+    """node's answer for the expression, checked (_checked); asked once a process."""
+    return _once(_typeset, (tex, bool(display)), _ask_checked)
 
 
 def _once(done: dict[tuple[str, bool], Future], pair: tuple[str, bool], work: Callable[[str, bool], Any]) -> Any:
@@ -444,7 +453,7 @@ def _once(done: dict[tuple[str, bool], Future], pair: tuple[str, bool], work: Ca
 def render_all(expressions: list[tuple[str, bool]]) -> None:
     """Typeset every (tex, display) not yet typeset in this process, node working through them without
     waiting for this process between two (the checks typeset a manuscript's equations this way).
-    What each gives (a Rendered or its MathError) is then what ``render`` returns or raises."""
+    What each gives (its answer, or its MathError) is then what ``check`` and ``render`` go by."""
     mine: list[tuple[str, bool, Future]] = []
     with _typeset_lock:
         for tex, display in dict.fromkeys((tex, bool(display)) for tex, display in expressions):
@@ -466,7 +475,7 @@ def render_all(expressions: list[tuple[str, bool]]) -> None:
             tex, display, future = asked[done]
             done += 1
             try:
-                future.set_result(_rendered(tex, display, answer))
+                future.set_result(_checked(tex, answer))
             except Exception as error:  # noqa: BLE001 - as render() would raise it, for this expression alone
                 future.set_exception(error)
     except BaseException as exc:
@@ -479,25 +488,31 @@ def forget() -> None:
     """Forget what this process typeset (for a test that must see the next typesetting)."""
     with _typeset_lock:
         _typeset.clear()
+        _finished.clear()
         _mathml.clear()
 
 
-def _render(tex: str, display: bool) -> Rendered:
-    """``render``'s work: MathJax typesets ``tex``, the SVG is written here."""
+def _ask_checked(tex: str, display: bool) -> dict[str, Any]:
+    """MathJax typesets ``tex``: its answer, checked (_checked)."""
     problem = _before(tex)
     if problem is not None:
         raise problem
-    return _rendered(tex, display, _ask(tex, display))
+    return _checked(tex, _ask(tex, display))
 
 
-def _rendered(tex: str, display: bool, answer: dict[str, Any]) -> Rendered:
-    """The Rendered of MathJax's answer, or its MathError."""
+def _checked(tex: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """MathJax's answer, if it is one SVG of the expression; else its MathError."""
     if "error" in answer:
         raise _error(tex, answer)
     if not answer.get("viewBox") or not str(answer.get("width", "")).endswith("ex"):
         # MathJax sizes an expression to its container ("100%") only for a tag or a line to break.
         # A line break in inline math (a \\ b) gives no one SVG at all.
         raise MathError("this expression is laid out across the page, not as one formula", None, "Layout")
+    return answer
+
+
+def _rendered(tex: str, display: bool, answer: dict[str, Any]) -> Rendered:
+    """The Rendered of MathJax's (checked) answer: the SVG written, and flattened."""
     x, y, w, h = (float(v) for v in answer["viewBox"].split())
     # The viewBox is in thousandths of an em of the math font, which is set at the text's size.
     # Rounded as written into the SVG, so that the numbers and the attributes agree.
@@ -557,7 +572,7 @@ def check(tex: str, display: bool) -> MathError | None:
     ``tex`` where the problem is (the unknown command, the brace or \\left left open, the extra
     closing one), or None where it cannot be told. Raises MathUnavailable like ``render``."""
     try:
-        render(tex, display)
+        _answer(tex, display)
     except MathError as error:
         return error
     return None

@@ -87,6 +87,8 @@ class Media:
         # Told each typeset equation's SVG as it is kept, or why it could not be (the PDF worker reads
         # them as they come, its layout perhaps begun): (path, None) or (path, failure).
         self.on_kept: Callable[[Path, str | None], None] | None = None
+        self._keeping_allowed = threading.Event()  # hold_keeping, let_keep
+        self._keeping_allowed.set()
         self._lock = threading.RLock()
 
     def expect(self, images: bool, math: bool) -> None:
@@ -299,8 +301,18 @@ class Media:
         kind = "display" if display else "inline"
         return f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(" ".join(tex.split()))}">'
 
+    def hold_keeping(self) -> None:
+        """Keep no equation until ``let_keep``: a build whose PDF job goes to its worker early holds
+        them until it is sent, so that writing and flattening the SVGs takes none of this process's
+        time before then (the worker's layout reaches the first equation later)."""
+        self._keeping_allowed.clear()
+
+    def let_keep(self) -> None:
+        self._keeping_allowed.set()
+
     def _keep(self) -> None:
         """Keep each equation _equation_html asked for, in order, until none is left (then the thread ends)."""
+        self._keeping_allowed.wait()
         while True:
             with self._lock:
                 if not self._to_keep:

@@ -191,6 +191,18 @@ def test_typesetting_all_at_once_gives_what_one_at_a_time_gives():
     assert sum(isinstance(v, math.MathError) for v in at_once.values()) == 1
 
 
+def test_the_checks_flatten_no_svg_and_a_rendering_is_flattened_once(monkeypatch):
+    # The checks need node's answer, not the SVG: writing and flattening it waits for render().
+    flattened = []
+    monkeypatch.setattr(math, "flatten", lambda svg: flattened.append(svg) or None)
+    pairs = [(rf"y^{{{n}}} + \sqrt{{{n}}}", False) for n in range(5)]
+    math.forget()
+    math.render_all(pairs)
+    assert all(math.check(*pair) is None for pair in pairs) and flattened == []
+    first = math.render(*pairs[0])
+    assert math.render(*pairs[0]) is first and len(flattened) == 1
+
+
 def test_a_line_break_in_inline_math_is_a_math_error_not_a_crash():
     problem = math.check(r"a \\ b", False)
     assert isinstance(problem, math.MathError) and "laid out across the page" in str(problem)

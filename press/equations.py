@@ -61,9 +61,9 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool]:
         if element["t"] in ("Para", "Plain") and isinstance(content, list):
             element["c"] = _inlines(content)
         elif element["t"] == "RawBlock" and content[0] in ("tex", "latex"):
-            equation = _environment(content[1])
-            if equation is not None:
-                element["t"], element["c"] = "Para", [equation]
+            equations = _environment(content[1])
+            if equations is not None:
+                element["t"], element["c"] = "Para", equations
     return images, math
 
 
@@ -74,9 +74,10 @@ def _inlines(inlines: list[dict]) -> list[dict]:
         item = inlines[index]
         kind = item.get("t")
         if kind == "RawInline" and item["c"][0] in ("tex", "latex"):
-            replacement = _environment(item["c"][1]) or _reference(item["c"][1]) or _citation(item["c"][1])
-            if replacement is not None:
-                out.append(replacement)
+            equations = _environment(item["c"][1])
+            replacement = None if equations else _reference(item["c"][1]) or _citation(item["c"][1])
+            if equations or replacement is not None:
+                out.extend(equations or [replacement])
                 index += 1
                 continue
         if kind == "Math" and item["c"][0]["t"] == "DisplayMath":
@@ -120,20 +121,64 @@ def equation_span(ident: str, math: dict) -> dict:
     return {"t": "Span", "c": [[ident, [EQUATION_CLASS], []], [math]]}
 
 
-def _environment(raw: str) -> dict | None:
-    """A LaTeX display environment as display math (in its numbered Span unless starred), else None."""
+def _environment(raw: str) -> list[dict] | None:
+    """A LaTeX display environment as display math (in its numbered Span unless starred), else None.
+
+    A numbered environment of rows (align, gather, ...) is one equation with one number, unless two
+    or more of its rows have a ``\\label``: then, as in LaTeX, each row is an equation with its own
+    number (not for a row with ``\\nonumber`` or ``\\notag`` and no label), so that each label
+    names its row. Each row is then set on its own: the rows' columns no longer line up.
+    """
     match = ENVIRONMENT.match(raw)
     if match is None or match.group("name") not in ENVIRONMENTS:
         return None
-    labels = LABEL.findall(match.group("body"))
-    body = LABEL.sub("", match.group("body")).strip()
-    inner = ENVIRONMENTS[match.group("name")]
+    name, star, body = match.group("name"), match.group("star"), match.group("body")
+    labels = LABEL.findall(body)
+    rows = _rows(body) if name in ROWS and len(labels) > 1 else []
+    if len(rows) > 1 and all(len(LABEL.findall(row)) <= 1 for row in rows):
+        equations = []
+        for row in rows:
+            label = LABEL.findall(row)
+            math = _display(name, match.group("argument"), NONUMBER.sub("", LABEL.sub("", row)))
+            numbered = bool(label) or not (star or NONUMBER.search(row))
+            equations.append(equation_span(label[0] if label else "", math) if numbered else math)
+        return equations
+    math = _display(name, match.group("argument"), LABEL.sub("", body))
+    if star and not labels:
+        return [math]
+    return [equation_span(labels[0] if labels else "", math)]
+
+
+# Environments of rows, which LaTeX numbers row by row.
+ROWS = frozenset({"align", "flalign", "alignat", "gather", "eqnarray"})
+NONUMBER = re.compile(r"\\(?:nonumber|notag)(?![A-Za-z])")
+_ROW_TOKEN = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\[A-Za-z]+|\\.|[{}]")
+
+
+def _display(name: str, argument: str | None, body: str) -> dict:
+    """Display math of an environment's body, in the environment the renderers set inside $$ ... $$."""
+    body = body.strip()
+    inner = ENVIRONMENTS[name]
     if inner is not None:
-        body = f"\\begin{{{inner}}}{match.group('argument') or ''}{body}\\end{{{inner}}}"
-    math = {"t": "Math", "c": [{"t": "DisplayMath"}, body]}
-    if match.group("star") and not labels:
-        return math
-    return equation_span(labels[0] if labels else "", math)
+        body = f"\\begin{{{inner}}}{argument or ''}{body}\\end{{{inner}}}"
+    return {"t": "Math", "c": [{"t": "DisplayMath"}, body]}
+
+
+def _rows(body: str) -> list[str]:
+    """The body's rows: split at each ``\\\\`` outside braces and inner environments (a row's
+    spacing, ``\\\\[2pt]``, dropped); an empty last row (a trailing ``\\\\``) left out."""
+    rows, depth, start = [], 0, 0
+    for token in _ROW_TOKEN.finditer(body):
+        text = token.group()
+        if text == "{" or text.startswith("\\begin{"):
+            depth += 1
+        elif text == "}" or text.startswith("\\end{"):
+            depth = max(depth - 1, 0)
+        elif text.startswith("\\\\") and depth == 0:
+            rows.append(body[start : token.start()])
+            start = token.end()
+    rows.append(body[start:])
+    return rows[:-1] + ([rows[-1]] if rows[-1].strip() else [])
 
 
 def _reference(raw: str) -> dict | None:

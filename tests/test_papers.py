@@ -304,3 +304,33 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     assert len(page.xpath("//math[@display='block']")) == 2 and page.xpath("//*[@id='eq:half']")
     docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
     assert docx.count("<m:oMathPara>") == 2
+
+
+def test_labels_on_two_rows_of_an_align_number_each_row_as_latex_does(tmp_path):
+    # \label on two rows: each row its own equation and number, \nonumber's row none, and every
+    # \ref and \eqref resolved (one number for the block left the second label unresolved: an error).
+    root = paper(tmp_path, "latex-first")
+    draft = root / "draft.md"
+    text = draft.read_text(encoding="utf-8")
+    text = text.replace(
+        "(Equation \\ref{eq:half}).", "(Equation \\ref{eq:half}), and clearance is \\eqref{eq:clearance}."
+    )
+    text = text.replace(
+        "CL &= k \\cdot V_d\n",
+        "k &= \\frac{CL}{V_d} \\nonumber \\\\\nCL &= k \\cdot V_d \\label{eq:clearance} \\\\[2pt]\n",
+    )
+    draft.write_text(text, encoding="utf-8")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not {code for _, _, code in found(result, root)} & {"unresolved-crossref", "raw-latex"}
+    out = root / "build"
+    text = " ".join(pdf_text(next(out.glob("*.pdf"))).replace("-\n", "").split())
+    assert "(Equation 2), and clearance is (3)." in text and "(4)" not in text
+    page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
+    assert len(page.xpath("//math[@display='block']")) == 4
+    numbered = page.xpath("//span[@class='equation']")
+    assert [n.get("id") for n in numbered] == ["eq:decay", "eq:half", "eq:clearance"]
+    assert [n.findtext("span[@class='equation-number']") for n in numbered] == ["(1)", "(2)", "(3)"]
+    assert page.xpath("//a[@href='#eq:clearance']")[0].text_content() == "(3)"
+    docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
+    assert docx.count("<m:oMathPara>") == 4 and "\\label" not in docx and "nonumber" not in docx

@@ -134,6 +134,11 @@ def test_a_quarto_manuscript_builds_with_its_project_defaults(tmp_path):
         "How to cite: Østergård I. Counting seabirds from the shore: a pilot survey." in pdf
     )  # no lone "1." line
     assert "Example A. A fictional study of seabird distance from the shore. Journal of Examples." in pdf
+    # A table's caption stays with its table (it fell at the foot of page 1, the table on page 2).
+    pages = [page.extract_text() for page in PdfReader(out / "counting-seabirds-from-the-shore.pdf").pages]
+    assert [n for n, text in enumerate(pages) if "Counts per season" in text] == [
+        n for n, text in enumerate(pages) if "Spring" in text
+    ]
 
 
 def test_a_quarto_shortcode_only_quarto_expands_is_an_error_at_its_line(tmp_path):

@@ -275,12 +275,22 @@ class Media:
         """Write the size and SVG hash of each equation this build showed, for the next build to use.
 
         Written once, after the SVGs, and not synced: a torn file is unreadable JSON, and then every
-        equation is typeset again. None written by a build that showed no equation (an HTML-only one).
+        equation is typeset again. None written by a build that showed no equation (an HTML-only one);
+        one that did removes the SVGs of the equations it no longer shows (``_prune``).
         """
         with self._lock:
             vouched = dict(sorted(self._vouched.items()))
         if vouched and vouched != self._kept_equations:
             replace(self.folder, EQUATIONS, json.dumps(vouched, sort_keys=True).encode("utf-8"), durable=False)
+        if vouched:
+            self._prune(set(vouched))
+
+    def _prune(self, shown: set[str]) -> None:
+        """Remove the equations' files this build's PDF did not show: an edited equation's old SVG, and
+        an earlier version's sizes files (``eq-*.json``). The folder then holds what the PDF shows."""
+        for path in self.folder.glob("eq-*"):
+            if path.suffix in (".svg", ".json") and not (path.suffix == ".svg" and path.stem in shown):
+                path.unlink(missing_ok=True)
 
     def _equation_html(self, tex: str, display: bool) -> str:
         """An <img> of the typeset equation, its TeX the alt text; its size and its depth below the

@@ -258,6 +258,27 @@ def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: P
     assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]
 
 
+def test_an_edited_equation_leaves_no_svg_behind(project: Path, tmp_path: Path):
+    # The media folder holds what the last PDF showed: an edited equation's old SVG goes, and so do the
+    # sizes files of an earlier version (eq-*.json); an HTML-only build removes nothing.
+    copy = copy_project(project, tmp_path / "copy")
+    out = tmp_path / "out"
+    build(copy, out)
+    media = out / ".press-media"
+    before = {p.name for p in media.glob("eq-*.svg")}
+    assert len(before) == COUNT
+    (media / f"eq-{'0' * 40}.json").write_text("{}")
+    results = copy / "manuscript" / "results.md"
+    results.write_text(results.read_text(encoding="utf-8").replace("e^{-k t}", "e^{-k t + 1}"), encoding="utf-8")
+    build(copy, out, ["html"])
+    assert {p.name for p in media.glob("eq-*.svg")} == before
+    build(copy, out)
+    after = {p.name for p in media.glob("eq-*.svg")}
+    assert len(after) == COUNT and len(after - before) == 1
+    assert not list(media.glob("eq-*.json"))
+    assert set(json.loads((media / "equations.json").read_text())) == {name.removesuffix(".svg") for name in after}
+
+
 def test_a_kept_equation_svg_that_is_not_what_its_sizes_vouch_for_is_typeset_again(tmp_path: Path):
     # The kept SVGs are written without fsync: a crash may tear one, and a torn one must never be used.
     from press.renditions import Media

@@ -118,6 +118,7 @@ CODES: dict[str, Code] = {
     "metadata-control-character": _error("a control character in a metadata field"),
     "metadata-csl": _error("an unknown CSL style"),
     "metadata-csl-renamed": _warning("a CSL style by its old id"),
+    "title-math": _warning("TeX math in the title, which is plain text in every output"),
     "metadata-check-code": _warning("an unknown code under check:"),
     "metadata-check-fixed": _warning("an error under check: that cannot be made less than an error"),
     "front-matter-unknown-field": _warning("a front-matter field press does not use"),

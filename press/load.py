@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +126,7 @@ def load(root: Path | Project, kept: Kept | None = None) -> Manuscript:
     bib_paths, bibliography, problems = _load_bibliography(project, metadata)
     diagnostics += problems
     csl_path, problems = _style(metadata, project.root)
-    diagnostics += problems
+    diagnostics += problems + _math_in_title(metadata)
     if not sections:
         if not any(d.severity == "error" for d in diagnostics):
             diagnostics.append(
@@ -267,6 +268,32 @@ def _load_bibliography(
     if not bib_paths and not project.single:
         diagnostics.append(error(display_path(bib_dir), None, "bib-missing", "no .bib file found in bib/"))
     return bib_paths, bibliography, diagnostics
+
+
+# $...$ in a title: TeX math, which the title (plain text in every output) shows as it is.
+TITLE_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$]*\S\$(?![0-9$])")
+
+
+def _math_in_title(metadata: Metadata) -> list[Diagnostic]:
+    """A warning for TeX math in the title, subtitle or short title: each is plain text everywhere
+    (the PDF's and the page's heading, the running footer, the citation metadata, the JATS), so the
+    equation would show as its TeX, dollar signs and all."""
+    found = []
+    for field in ("title", "subtitle", "short_title"):
+        value = getattr(metadata, field, None)
+        if isinstance(value, str) and (match := TITLE_MATH.search(value)):
+            where, line = metadata.place(field)
+            found.append(
+                warning(
+                    where,
+                    line,
+                    "title-math",
+                    f"the {field.replace('_', ' ')} has TeX math ({match.group()}): titles are plain text in every"
+                    " output, so it shows as written",
+                    "write it in Unicode: α for $\\alpha$, H₀ for $H_0$, χ² for $\\chi^2$",
+                )
+            )
+    return found
 
 
 def _style(metadata: Metadata, root: Path) -> tuple[Path | None, list[Diagnostic]]:

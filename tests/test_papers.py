@@ -311,6 +311,19 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     assert docx.count("<m:oMathPara>") == 2
 
 
+def test_math_in_a_title_is_a_warning_at_its_line(tmp_path):
+    # Titles are plain text in every output: $\\alpha$ would show as written. A price is not math.
+    root = paper(tmp_path, "joss")
+    text = (root / "paper.md").read_text(encoding="utf-8")
+    title = "title: 'tidepool: a small Python package for tide-gauge records'"
+    assert title in text
+    changed = text.replace(title, "title: 'tidepool: $\\alpha$-filtered tide-gauge records for $5 or $10'")
+    (root / "paper.md").write_text(changed, encoding="utf-8")
+    result = run_cli("check", "--root", str(root))
+    assert ("paper.md", 2, "title-math") in found(result, root)
+    assert result.stderr.count("title-math") == 1 and "($\\alpha$)" in result.stderr
+
+
 def test_labels_on_two_rows_of_an_align_number_each_row_as_latex_does(tmp_path):
     # \label on two rows: each row its own equation and number, \nonumber's row none, and every
     # \ref and \eqref resolved (one number for the block left the second label unresolved: an error).

@@ -458,12 +458,40 @@ def start_pandoc_early(project: Project, metadata: dict[str, Any]) -> Any:
         from . import pandoc
         from .model import join_sections
 
-        names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
-        texts = [(project.text_dir / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
+        if project.single:
+            texts = _paper_texts(project, metadata)
+            if texts is None:
+                return None
+        else:
+            names = ([metadata["abstract"]] if metadata.get("abstract") else []) + list(metadata["sections"])
+            texts = [(project.text_dir / n).read_bytes().decode("utf-8").removeprefix("\ufeff") for n in names]
         text = join_sections(texts)
         return pandoc.Prefetch(pandoc.markdown_to_ast_args(text), text.encode("utf-8"))
     except Exception:  # noqa: BLE001 - only a guess: load() reports whatever is wrong with the project
         return None
+
+
+def _paper_texts(project: Project, metadata: dict[str, Any]) -> list[str] | None:
+    """A single-file paper's abstract (from its front matter) and body, as load() makes them
+    (press.load._load_paper), or None where that is not simply done: Quarto's shortcodes expand."""
+    from .front_matter import abstract_text, body_text
+    from .project import front_matter_text
+
+    text = project.source.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    block = front_matter_text(text)
+    if block is None or "{{<" in text:
+        return None
+    texts = [body_text(text, block[1])]
+    abstract = metadata.get("abstract")
+    if isinstance(abstract, str) and abstract.strip():
+        import yaml
+
+        root = yaml.compose("\n" + block[0])  # line 1 is the fence, as the front matter's reader has it
+        lines = [key.start_mark.line + 1 for key, _ in root.value if getattr(key, "value", None) == "abstract"]
+        if len(lines) != 1:
+            return None
+        texts.insert(0, abstract_text(abstract, lines[0]))
+    return texts
 
 
 def start_typesetting(prefetch: Any, out_dir: Path | None = None) -> None:

@@ -311,6 +311,28 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     assert docx.count("<m:oMathPara>") == 2
 
 
+@pytest.mark.parametrize("abstract", [False, True])
+def test_a_single_file_paper_is_parsed_by_the_pandoc_pass_started_before_loading(tmp_path, monkeypatch, abstract):
+    # As a manuscript folder's sections are: the body (and the front matter's abstract) as load() has them.
+    from press import pandoc
+    from press.build import build
+
+    root = paper(tmp_path, "joss")
+    if abstract:
+        text = (root / "paper.md").read_text(encoding="utf-8")
+        text = text.replace(
+            "\ntags:", "\nabstract: |\n  Tide records, $x^2$ and all,\n  read into one table.\ntags:", 1
+        )
+        (root / "paper.md").write_text(text, encoding="utf-8")
+    used = []
+    result_for = pandoc.Prefetch.result_for
+    monkeypatch.setattr(pandoc.Prefetch, "result_for", lambda self, *a: used.append(result_for(self, *a)) or used[-1])
+    build(root / "paper.md", tmp_path / "out", ["html"])
+    assert len(used) == 1 and used[0] is not None
+    page = (tmp_path / "out" / next(p.name for p in (tmp_path / "out").glob("*.html"))).read_text(encoding="utf-8")
+    assert ("read into one table" in page) == abstract
+
+
 def test_math_in_a_title_is_a_warning_at_its_line(tmp_path):
     # Titles are plain text in every output: $\\alpha$ would show as written. A price is not math.
     root = paper(tmp_path, "joss")

@@ -294,7 +294,14 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     prepare_out_dir(out_dir)
     slug = resolved.manuscript.metadata.slug
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
-    written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"))
+    # Where each equation is, for what the PDF's layout may say of it (before the parse is let go).
+    places = _equation_places(resolved) if "pdf" in todo and media.math_expected else {}
+    shrunk: list[tuple[str, int]] = []
+    written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"), shrunk)
+    if shrunk:
+        from .checks import sort_diagnostics
+
+        resolved.diagnostics = sort_diagnostics(resolved.diagnostics + _shrunk_warnings(shrunk, places))
     # Each asset's hash, once: it decides what is staged and goes into the record.
     digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
     result = _publish(run, slug, written, digests, resolved.diagnostics)
@@ -305,6 +312,39 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
 
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
+
+
+def _equation_places(resolved: Resolved) -> dict[str, Any]:
+    """Each equation's Expression (its file, line and column) by its TeX as the PDF's alt text has it."""
+    from .checks.equations import equations_in
+
+    places: dict[str, Any] = {}
+    for expression in equations_in(resolved.manuscript, resolved.parsed):
+        places.setdefault(" ".join(expression.tex.split()), expression)
+    return places
+
+
+def _shrunk_warnings(shrunk: list[tuple[str, int]], places: dict[str, Any]) -> list[Diagnostic]:
+    """A warning at each equation the PDF's layout set smaller than its size, to fit its line or cell."""
+    from .model import warning
+
+    found = []
+    for tex, percent in dict(sorted(shrunk, key=lambda item: -item[1])).items():  # each once, at its least
+        place = places.get(tex)
+        if place is None:
+            continue
+        found.append(
+            warning(
+                place.file,
+                place.line,
+                "math-too-wide",
+                f"this equation is wider than its place in the PDF, which sets it at {percent} % of its size",
+                "break a display equation into lines (\\begin{aligned} ... \\\\ ... \\end{aligned}), or"
+                " set a long inline one as a display equation",
+                column=place.column,
+            )
+        )
+    return found
 
 
 def _send_early(worker: PdfWorker, shared: Shared, variant: str | None, media: Media) -> Future:
@@ -337,9 +377,11 @@ def _write_stale(
     slug: str,
     options: dict[str, str],
     sent: Future | None = None,
+    shrunk: list[tuple[str, int]] | None = None,
 ) -> Written:
     """Each stale format's bytes and the files published beside it, in the order press.schedule sets.
-    ``sent``: the PDF's job, if it went to the worker early (_send_early)."""
+    ``sent``: the PDF's job, if it went to the worker early (_send_early); ``shrunk`` is told the
+    equations the PDF's layout set smaller (press.writers.pdf.render_job)."""
     from .formats import WriteOptions
     from .schedule import WriteSchedule
 
@@ -349,19 +391,21 @@ def _write_stale(
     def render_pdf(job: Any) -> bytes:
         from .writers.pdf import render_job
 
+        told = shrunk if shrunk is not None else []
         if run.pdf_worker is None:
             schedule.handed_over()
-            return render_job(job)
-        if sent is not None and dataclasses.replace(job, announced=True) == sent.result():
-            schedule.handed_over()  # every equation is kept by now (job_for): result() says nothing more comes
-            return run.pdf_worker.result()
-        if sent is not None:  # not the job it was sent (never seen): laid out here instead
-            run.pdf_worker.stop()
+            return render_job(job, told)
+        if sent is not None and dataclasses.replace(job, announced=True) != sent.result():
+            run.pdf_worker.stop()  # not the job it was sent (never seen): laid out here instead
             schedule.handed_over()
-            return render_job(job)
-        run.pdf_worker.send(job)  # before the other writers take their share of this process
+            return render_job(job, told)
+        if sent is None:
+            run.pdf_worker.send(job)  # before the other writers take their share of this process
+        # (Sent early: every equation is kept by now (job_for), and result() says nothing more comes.)
         schedule.handed_over()
-        return run.pdf_worker.result()
+        data = run.pdf_worker.result()
+        told += run.pdf_worker.shrunk
+        return data
 
     def release() -> None:  # while the PDF is laid out, this process needs neither the document nor its renderings
         shared.release()

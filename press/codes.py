@@ -94,6 +94,7 @@ CODES: dict[str, Code] = {
     # Equations.
     "math-syntax": _error("TeX the math renderer cannot typeset"),
     "math-unavailable": _error("equations, and no math renderer installed"),
+    "math-too-wide": _warning("an equation the PDF sets smaller than its size, to fit its line or cell"),
     "math-not-converted": _warning(
         "an equation pandoc cannot write as a faithful Word equation: the DOCX shows its TeX"
     ),

@@ -35,6 +35,7 @@ class PdfWorker:
         self.errors = errors  # a temporary file: a pipe that nobody reads could fill and stall the worker
         self._stdin = threading.Lock()  # messages come from the equations' thread and from the PDF writer
         self._sent = False
+        self.shrunk: list[tuple[str, int]] = []  # the layout's equations set smaller, to fit (render_job)
 
     @classmethod
     def start(cls, root: Path) -> PdfWorker | None:
@@ -108,8 +109,9 @@ class PdfWorker:
             err = self.errors.read()
             detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {self.process.returncode}"]
             raise RuntimeError(f"the PDF worker failed: {detail[0]}")
-        kind, value = pickle.loads(out)
+        kind, value, *more = pickle.loads(out)
         if kind == "pdf":
+            self.shrunk = more[0] if more else []
             return value
         if kind == "diagnostics":
             raise PressError(value)
@@ -150,7 +152,8 @@ def serve_pdf_job() -> None:
         pdf_equations.expect_announcements()  # the job came before its equations: each is waited for
     collect_less()  # after the job and the dictionary: frozen earlier, the layout's peak memory was higher
     try:
-        result: tuple[str, Any] = ("pdf", render_job(job))
+        shrunk: list[tuple[str, int]] = []
+        result: tuple[Any, ...] = ("pdf", render_job(job, shrunk), shrunk)
     except PressError as exc:
         result = ("diagnostics", exc.diagnostics)
     except Exception as exc:  # noqa: BLE001 - reported by the parent as an internal error

@@ -258,6 +258,19 @@ def test_an_edit_elsewhere_typesets_no_equation_again(project: Path, tmp_path: P
     assert sorted(build(copy, out).rebuilt) == ["docx", "html", "pdf"]
 
 
+def test_an_equation_the_pdf_sets_smaller_to_fit_is_a_warning_at_its_place(project: Path, tmp_path: Path):
+    # WeasyPrint scales an image wider than its line or cell down to fit (max-width: 100%): an equation
+    # then prints smaller than its text, unreadably so for a long one; the build says so, each time.
+    long = " + ".join(f"a_{{{i}}} x^{{{i}}}" for i in range(40))
+    changed, line = with_line_in_intro(project, tmp_path / "wide", f"Wide: ${long}$, and narrow: $x^2$.")
+    out = tmp_path / "out"
+    for _ in range(2):  # built, then up to date: said again
+        result = run_cli("--root", str(changed), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        said = re.findall(r"intro\.md:(\d+):(\d+): warning\[math-too-wide\]: .* at (\d+) % of its size", result.stderr)
+        assert len(said) == 1 and said[0][:2] == (str(line), str(len("Wide: ") + 2)) and int(said[0][2]) < 50
+
+
 def test_an_edited_equation_leaves_no_svg_behind(project: Path, tmp_path: Path):
     # The media folder holds what the last PDF showed: an edited equation's old SVG goes, and so do the
     # sizes files of an earlier version (eq-*.json); an HTML-only build removes nothing.

@@ -258,7 +258,13 @@ def _ldconfig() -> bytes:
         return b""
 
 
-def render_job(job: PdfJob) -> bytes:
+# An equation set below this share of its size (to fit its line or its cell) is said (``shrunk``).
+SHRUNK = 0.9
+
+
+def render_job(job: PdfJob, shrunk: list[tuple[str, int]] | None = None) -> bytes:
+    """The job laid out and written. ``shrunk``: given, it is told each typeset equation the layout
+    set smaller than its size, to fit (its TeX, and the percentage of its size it has)."""
     from . import pdf_equations
 
     import_weasyprint()
@@ -278,6 +284,8 @@ def render_job(job: PdfJob) -> bytes:
         raise
     if getattr(fetcher, "refused", []):
         raise refused_error(job.shown_dir, fetcher.refused)
+    if shrunk is not None and job.formulas:
+        shrunk += _shrunk_equations(document)
     if job.line_numbers:
         from ..line_numbers import add_line_numbers
 
@@ -295,6 +303,23 @@ def render_job(job: PdfJob) -> bytes:
             doc.metadata.include_in_pdf(pdf_file, None, None, None, compress=True)
 
     return document.write_pdf(pdf_identifier=job.identifier, pdf_variant=variant, pdf_tags=True, finisher=finisher)
+
+
+def _shrunk_equations(document) -> list[tuple[str, int]]:
+    """(TeX, percentage) of each typeset equation laid out narrower than its size: a CSS max-width
+    (the text's, a table cell's) scales it down to fit."""
+    from .pdf_equations import PendingEquation
+
+    found = []
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            image = getattr(box, "replacement", None)
+            if not isinstance(image, PendingEquation) or box.element is None:
+                continue
+            width = image.get_intrinsic_size(1, box.style["font_size"])[0]
+            if width and box.width < SHRUNK * width:
+                found.append((box.element.get("alt") or "", int(100 * box.width / width)))
+    return found
 
 
 def tag_formulas(pdf_file, alt_texts: set[str]) -> None:

@@ -294,8 +294,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     prepare_out_dir(out_dir)
     slug = resolved.manuscript.metadata.slug
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
-    # Where each equation is, for what the PDF's layout may say of it (before the parse is let go).
-    places = _equation_places(resolved) if "pdf" in todo and media.math_expected else {}
+    places = _equation_places(resolved)  # where each equation is, for what the PDF's layout may say of it
     shrunk: list[tuple[str, int]] = []
     written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"), shrunk)
     if shrunk:
@@ -316,10 +315,8 @@ Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> (
 
 def _equation_places(resolved: Resolved) -> dict[str, Any]:
     """Each equation's Expression (its file, line and column) by its TeX as the PDF's alt text has it."""
-    from .checks.equations import equations_in
-
     places: dict[str, Any] = {}
-    for expression in equations_in(resolved.manuscript, resolved.parsed):
+    for expression in resolved.expressions:
         places.setdefault(" ".join(expression.tex.split()), expression)
     return places
 
@@ -328,8 +325,11 @@ def _shrunk_warnings(shrunk: list[tuple[str, int]], places: dict[str, Any]) -> l
     """A warning at each equation the PDF's layout set smaller than its size, to fit its line or cell."""
     from .model import warning
 
+    least: dict[str, int] = {}  # each equation once, at the least of its sizes
+    for tex, percent in shrunk:
+        least[tex] = min(percent, least.get(tex, percent))
     found = []
-    for tex, percent in dict(sorted(shrunk, key=lambda item: -item[1])).items():  # each once, at its least
+    for tex, percent in least.items():
         place = places.get(tex)
         if place is None:
             continue

@@ -60,9 +60,9 @@ FORMAT = 2
 # make one rendering depend on those before it). mhchem needs a font extension package of its own.
 TEX_PACKAGES = ("base", "ams", "textmacros", "boldsymbol", "mathtools", "cancel", "color", "upgreek", "braket")
 
-# One JSON request a line on stdin ({"tex", "display"}, and "mathml": true for MathML); one JSON answer a
-# line on stdout: {"viewBox", "width", "body"}, {"mathml"} or {"error", "id", "parsers"}. The SVG is serialised here rather than with the
-# adaptor's outerHTML, which writes attribute values unescaped (MathJax 4's data-latex="p < 0.05" is
+# One JSON request a line on stdin ({"tex", "display"}, and "mathml": true for MathML); one JSON answer
+# a line on stdout: {"viewBox", "width", "body"}, {"mathml"} or {"error", "id", "parsers"}. The SVG is
+# serialised here rather than with the adaptor's outerHTML, which writes attribute values unescaped (MathJax 4's data-latex="p < 0.05" is
 # not XML); data-* attributes (MathJax's bookkeeping and a copy of the TeX) are left out.
 WORKER = r"""
 'use strict';
@@ -494,10 +494,15 @@ def forget() -> None:
 
 def _ask_checked(tex: str, display: bool) -> dict[str, Any]:
     """MathJax typesets ``tex``: its answer, checked (_checked)."""
+    return _checked(tex, _asked(tex, display))
+
+
+def _asked(tex: str, display: bool, mathml: bool = False) -> dict[str, Any]:
+    """node's answer for ``tex``, unless MathJax would accept it but the caller cannot use it (_before)."""
     problem = _before(tex)
     if problem is not None:
         raise problem
-    return _checked(tex, _ask(tex, display))
+    return _ask(tex, display, mathml)
 
 
 def _checked(tex: str, answer: dict[str, Any]) -> dict[str, Any]:
@@ -539,10 +544,7 @@ def mathml(tex: str, display: bool) -> str:
 
 
 def _mathml_of(tex: str, display: bool) -> str:
-    problem = _before(tex)
-    if problem is not None:
-        raise problem
-    answer = _ask(tex, display, mathml=True)
+    answer = _asked(tex, display, mathml=True)
     if "error" in answer:
         raise _error(tex, answer)
     return _clean_mathml(answer["mathml"], display)

@@ -218,7 +218,7 @@ def page_mathml(tex: str, display: bool) -> str:
     content in ``<semantics>`` with the TeX as its annotation."""
     from lxml import etree
 
-    element = _semantic(etree.fromstring(_mathml(tex, display)), tex, display, prefix=None)
+    element = _semantic(etree.fromstring(_mathml(tex, display)), tex, display)
     return etree.tostring(element, encoding="unicode")
 
 
@@ -258,12 +258,11 @@ def _mathml(tex: str, display: bool) -> bytes:
     return math.mathml(tex, display).encode("utf-8")
 
 
-def _semantic(source, tex: str, display: bool, prefix: str | None):
+def _semantic(source, tex: str, display: bool):
     """A new <math> of ``source``'s children: in <semantics> (one <mrow>) with the TeX as annotation."""
     from lxml import etree
 
-    nsmap = {prefix: MATHML_NS}
-    root = etree.Element(f"{{{MATHML_NS}}}math", nsmap=nsmap)
+    root = etree.Element(f"{{{MATHML_NS}}}math", nsmap={None: MATHML_NS})
     root.set("display", "block" if display else "inline")
     semantics = etree.SubElement(root, f"{{{MATHML_NS}}}semantics")
     if len(source) == 1 and source[0].tag == f"{{{MATHML_NS}}}mrow":

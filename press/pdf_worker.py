@@ -29,8 +29,6 @@ class PdfWorker:
     """
 
     def __init__(self, process: subprocess.Popen, errors: Any):
-        import threading
-
         self.process = process
         self.errors = errors  # a temporary file: a pipe that nobody reads could fill and stall the worker
         self._stdin = threading.Lock()  # messages come from the equations' thread and from the PDF writer

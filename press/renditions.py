@@ -347,18 +347,6 @@ class Media:
         for future in futures:
             future.result()
 
-    def after_kept(self, then: Callable[[], None]) -> None:
-        """Call ``then`` (in a thread of its own) once every equation asked for so far is kept or failed."""
-        with self._lock:
-            futures = list(self._sizes.values())
-
-        def waiting() -> None:
-            for future in futures:
-                future.exception()  # done, either way
-            then()
-
-        threading.Thread(target=waiting, name="press-equations-kept", daemon=True).start()
-
     def equation_alt_texts(self) -> set[str]:
         """The alt texts of the typeset equations (their TeX): the PDF tags those images as formulas."""
         with self._lock:

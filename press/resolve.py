@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import pandoc
 from .checks import run_checks, sort_diagnostics
 from .checks.counts import Count, measure
-from .checks.equations import check_equations, equations_in
+from .checks.equations import Expression, check_equations, equations_in
 from .codes import adjust
 from .document import Document, build_document, parse
 from .kept import Kept
@@ -33,6 +33,7 @@ class Resolved:
     diagnostics: list[Diagnostic]  # every check's findings, sorted, loading's warnings included
     counts: list[Count]  # what the journal limits, as the checks measured it
     document: Document | None = None  # None when only the checks were asked for
+    expressions: list[Expression] = field(default_factory=list)  # every equation, where it is (checked)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -80,7 +81,7 @@ def resolve(
     math_check = _beside(check_equations, expressions, kept["math"] if kept is not None else None)
     levels = manuscript.metadata.check_levels  # the manuscript's own severities (press.codes)
     diagnostics = adjust(run_checks(manuscript, parsed, counts), levels)
-    resolved = Resolved(manuscript, parsed, diagnostics, counts)
+    resolved = Resolved(manuscript, parsed, diagnostics, counts, expressions=expressions)
     if not document or resolved.errors:
         resolved.diagnostics = sort_diagnostics(diagnostics + adjust(math_check.result(), levels))
         if document:

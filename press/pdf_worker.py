@@ -58,12 +58,18 @@ class PdfWorker:
             return None  # the PDF is then laid out in this process
         return cls(process, errors)
 
-    def preload(self, equation: Path, failure: str | None = None) -> None:
+    def preload(self, equation: Path, failure: str | None = None, svg: bytes | None = None) -> None:
         """Say that this typeset equation, which the job shows (press.writers.pdf_equations), is kept
-        (or, with ``failure``, could not be): the worker reads it now, and its layout, which may have
-        begun, goes on past it. Said from the thread that keeps the equations (press.renditions.Media)
-        as node typesets them."""
-        self._write(("equation", str(equation), failure))
+        (or, with ``failure``, could not be): its layout, which may have begun, goes on past it. Said
+        from the thread that keeps the equations (press.renditions.Media) as node typesets them.
+
+        Given its ``svg``, its PDF form is made here and sent ready-made, so that the worker's
+        layout, which is the build's longest job, spends none of its time on it; otherwise (or for
+        an SVG press.flatten did not write) the worker reads the file."""
+        from .writers import pdf_equations
+
+        form = pdf_equations.Equation.read(equation.name, svg) if svg is not None and failure is None else None
+        self._write(("equation", str(equation), failure, form))
 
     def send(self, job: Any) -> None:
         """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
@@ -179,8 +185,8 @@ def _read_messages(jobs) -> None:
                 jobs.put(message[1])
                 sent = True
             else:
-                _, path, failure = message
-                pdf_equations.announce(Path(path), failure)
+                _, path, failure, form = message
+                pdf_equations.announce(Path(path), failure, form)
     finally:
         pdf_equations.close_announcements()
         if not sent:

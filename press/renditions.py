@@ -85,8 +85,9 @@ class Media:
         self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
         self._keeping = False  # whether _keep's thread runs
         # Told each typeset equation's SVG as it is kept, or why it could not be (the PDF worker reads
-        # them as they come, its layout perhaps begun): (path, None) or (path, failure).
-        self.on_kept: Callable[[Path, str | None], None] | None = None
+        # them as they come, its layout perhaps begun): (path, None, the SVG's bytes, or None if not
+        # read here) or (path, failure, None).
+        self.on_kept: Callable[[Path, str | None, bytes | None], None] | None = None
         self._keeping_allowed = threading.Event()  # hold_keeping, let_keep
         self._keeping_allowed.set()
         self._lock = threading.RLock()
@@ -228,6 +229,11 @@ class Media:
 
     def equation(self, tex: str, display: bool) -> tuple[str, dict[str, float]]:
         """The file name of the equation's SVG in the folder and its size (em), typeset once and kept."""
+        name, size, _svg = self._equation(tex, display)
+        return name, size
+
+    def _equation(self, tex: str, display: bool) -> tuple[str, dict[str, float], bytes | None]:
+        """``equation``, and the SVG's bytes where they were read or typeset by this call."""
         from . import math
 
         stem = self._stem(tex, display)
@@ -235,22 +241,24 @@ class Media:
         with self._lock:
             known = self._vouched.get(stem)
         if known is not None:
-            return name, _size(known)
+            return name, _size(known), None
         try:
             vouched = self._kept_equation(stem)
             size = _size(vouched)
-            if hashlib.sha256((self.folder / name).read_bytes()).hexdigest() != vouched["sha256"]:
+            svg = (self.folder / name).read_bytes()
+            if hashlib.sha256(svg).hexdigest() != vouched["sha256"]:
                 raise ValueError(f"{name} is not the SVG its sizes vouch for")
         except (OSError, ValueError, KeyError, TypeError):
             rendered = math.render(tex, display)
+            svg = rendered.svg
             size = {"width": rendered.width, "height": rendered.height, "depth": rendered.depth}
             # Not synced to disk (300 equations cost a clean build seconds of fsync): the sizes carry
             # the SVG's hash, so a file torn by a crash is typeset again, never used.
-            vouched = {**size, "sha256": hashlib.sha256(rendered.svg).hexdigest()}
-            replace(self.folder, name, rendered.svg, durable=False)
+            vouched = {**size, "sha256": hashlib.sha256(svg).hexdigest()}
+            replace(self.folder, name, svg, durable=False)
         with self._lock:
             self._vouched[stem] = vouched
-        return name, size
+        return name, size, svg
 
     def _stem(self, tex: str, display: bool) -> str:
         """The equation's file name without its suffix: ``eq-`` and 40 hex digits of its math.key."""
@@ -330,14 +338,15 @@ class Media:
                     return
                 tex, display, future = self._to_keep.popleft()
             try:
-                name, size = self.equation(tex, display)
+                name, size, svg = self._equation(tex, display)
             except BaseException as exc:  # noqa: BLE001 - raised where the equations are waited for (kept)
                 future.set_exception(exc)
                 if self.on_kept is not None:
-                    self.on_kept(self.folder / f"{self._stem(tex, display)}.svg", f"{type(exc).__name__}: {exc}")
+                    path = self.folder / f"{self._stem(tex, display)}.svg"
+                    self.on_kept(path, f"{type(exc).__name__}: {exc}", None)
                 continue
             if self.on_kept is not None:
-                self.on_kept(self.folder / name, None)
+                self.on_kept(self.folder / name, None, svg)
             future.set_result(size)
 
     def kept(self) -> None:

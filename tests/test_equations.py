@@ -340,7 +340,7 @@ def test_the_print_rendering_needs_no_typeset_equation(tmp_path: Path, monkeypat
     media = Media(tmp_path, tmp_path / ".press-media")
     media.expect(False, True)
     kept = []
-    media.on_kept = lambda path, failure: kept.append((path, failure))
+    media.on_kept = lambda path, failure, svg: kept.append((path, failure))
     para = {"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, r"\frac{a}{b}"]}]}
     ast = {"pandoc-api-version": [1, 23], "meta": {}, "blocks": [para]}
     done: list = []
@@ -408,7 +408,7 @@ def test_an_equation_that_cannot_be_kept_is_said_to_the_worker_and_raised_where_
     media = Media(tmp_path, tmp_path / ".press-media")
     media.expect(False, True)
     kept = []
-    media.on_kept = lambda path, failure: kept.append((path.name, failure))
+    media.on_kept = lambda path, failure, svg: kept.append((path.name, failure))
     para = {"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, r"\frac{a}{"]}]}
     rendering_ast("print", {"pandoc-api-version": [1, 23], "meta": {}, "blocks": [para]}, media)
     with pytest.raises(math.MathError, match="Missing close brace"):

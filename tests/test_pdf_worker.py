@@ -128,6 +128,25 @@ def test_a_job_sent_before_its_equations_waits_for_each_where_its_layout_reaches
     assert len(forms_in(data)) == 1
 
 
+def test_an_equation_sent_with_its_svg_reaches_the_worker_as_its_form(tmp_path):
+    # The build makes the form from the SVG it kept and sends it ready-made: the worker reads no file.
+    page, path = equation_job(tmp_path, r"\sqrt{x} + \frac{1}{y}")
+    svg = path.read_bytes()
+    path.unlink()
+    pdf = worker()
+    try:
+        pdf.send(page)
+        pdf.preload(path, None, svg)
+        data = pdf.result()
+    finally:
+        pdf.stop()
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as document:
+        [form] = [o for o in document.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Form"]
+        assert b" c\n" in form.read_bytes()  # the glyphs' curves, drawn from what was sent
+
+
 def test_an_equation_said_to_have_failed_is_the_jobs_error(tmp_path):
     page, path = equation_job(tmp_path, r"x^3")
     pdf = worker()

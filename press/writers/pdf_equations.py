@@ -280,11 +280,11 @@ def expect_announcements() -> None:
     _announced.expected = True
 
 
-def announce(path: Path, failure: str | None = None) -> None:
+def announce(path: Path, failure: str | None = None, equation: Equation | None = None) -> None:
     """The build has typeset (and kept) the equation at ``path``, or, with ``failure``, could not:
-    read it now, before the layout reaches it."""
+    read it now, before the layout reaches it, unless the build sent its ``equation`` made."""
     if failure is None:
-        equation = _read(path)
+        equation = equation if equation is not None else _read(path)
         with _announced.lock:
             _announced.read[path] = equation
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -102,15 +103,38 @@ class Prefetch(Running):
         return self.result()
 
 
+# While a PDF is laid out in its worker process (press.pdf_worker), the layout is the build's critical
+# path and every other pandoc run (the DOCX, the web page, the checks' runs) has time to spare: those
+# start at this much lower a priority, so that on a machine with few cores they take the cores the
+# layout leaves, not its share (README, "Measured"). Never raised back: nothing waits on them sooner.
+BESIDE_LAYOUT_NICENESS = 10
+_layout_running = threading.Event()
+
+
+def beside_layout(running: bool) -> None:
+    """Say that a PDF's layout has begun in its worker (True), or is over (False)."""
+    if running:
+        _layout_running.set()
+    else:
+        _layout_running.clear()
+
+
 def run(args: list[str], data: bytes, env: dict[str, str] | None = None) -> bytes:
     """Run pandoc with ``args`` on ``data``; raise PandocError with pandoc's message on failure."""
     full_env = None
     if env:
         full_env = {**os.environ, **env}
-    proc = subprocess.run([pandoc_path(), *args], input=data, capture_output=True, env=full_env)
-    if proc.returncode != 0:
-        raise PandocError(proc.stderr.decode("utf-8", "replace").strip() or f"pandoc exited with {proc.returncode}")
-    return proc.stdout
+    with subprocess.Popen(
+        [pandoc_path(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env
+    ) as process:
+        if _layout_running.is_set() and hasattr(os, "setpriority"):
+            with contextlib.suppress(OSError):  # it may have ended already
+                niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + BESIDE_LAYOUT_NICENESS)
+                os.setpriority(os.PRIO_PROCESS, process.pid, niceness)
+        out, err = process.communicate(data)
+    if process.returncode != 0:
+        raise PandocError(err.decode("utf-8", "replace").strip() or f"pandoc exited with {process.returncode}")
+    return out
 
 
 # Bare URLs and e-mail addresses become links: otherwise pandoc reads the "@user" of

@@ -75,7 +75,10 @@ class PdfWorker:
         """Hand the job over in one write, not in communicate()'s small pieces, each of which needs this
         process's GIL while the other writers hold it: the job arrived late. It may come before the
         equations it shows are typeset: the layout waits for each where it reaches it."""
+        from . import pandoc
+
         self._write(("job", job))
+        pandoc.beside_layout(True)
 
     def finish(self) -> None:
         """Nothing more will be said: every equation the job shows is kept (or failed). The worker's
@@ -104,10 +107,15 @@ class PdfWorker:
     def result(self) -> bytes:
         import pickle
 
+        from . import pandoc
+
         self.finish()
 
-        out = self.process.stdout.read()
-        self.process.wait()
+        try:
+            out = self.process.stdout.read()
+            self.process.wait()
+        finally:
+            pandoc.beside_layout(False)
         if self.process.returncode != 0 or not out:
             self.errors.seek(0)
             err = self.errors.read()
@@ -122,6 +130,9 @@ class PdfWorker:
         raise RuntimeError(value)
 
     def stop(self) -> None:
+        from . import pandoc
+
+        pandoc.beside_layout(False)
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()

@@ -50,6 +50,29 @@ def test_the_worker_lays_out_the_job_it_is_handed():
     assert "garçon" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
+def test_pandoc_runs_beside_the_layout_give_way_to_it(tmp_path, monkeypatch):
+    # What pandoc runs while the worker lays the PDF out (the DOCX, the page, the checks) starts at a
+    # lower priority; before the job is sent and after its result, at the build's own.
+    from press import pandoc
+
+    fake = tmp_path / "pandoc"
+    fake.write_text("#!/bin/sh\ncat >/dev/null\nnice\n")  # reads its input (sent after the priority is set)
+    fake.chmod(0o755)
+    monkeypatch.setattr(pandoc, "pandoc_path", lambda: str(fake))
+    own = int(pandoc.run([], b"x"))
+    if own >= 19:
+        pytest.skip("the tests run at the lowest priority already")
+    pdf = worker()
+    try:
+        pdf.send(job("<p>Laid out.</p>"))
+        beside = int(pandoc.run([], b"x"))
+        pdf.result()
+    finally:
+        pdf.stop()
+    assert beside == min(19, own + pandoc.BESIDE_LAYOUT_NICENESS) != own
+    assert int(pandoc.run([], b"x")) == own
+
+
 def test_what_the_worker_refused_comes_back_as_a_diagnostic(tmp_path):
     outside = tmp_path / "secret.png"
     outside.write_bytes(b"not an image")

@@ -6,7 +6,9 @@
 2. While the PDF is laid out, the DOCX and then the HTML page are written one after the other, on
    the core the layout leaves idle. Side by side, with their pandoc processes, they took part of
    the layout's core too, and their memory added up. The DOCX goes first: its pandoc run is the
-   larger, and the layout's memory grows as it goes.
+   larger, and the layout's memory grows as it goes. Their pandoc runs start at a lower priority
+   (press.pandoc.beside_layout): where the build's equations keep the other core busy too, they
+   give way to the layout.
 3. Without a PDF, the other formats are written side by side.
 4. While the PDF is laid out, this process gives its freed heap back to the system after the
    hand-over and after each writer, and once every other format is written it lets go of the

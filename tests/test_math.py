@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+import press.flatten
 from press import math
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
@@ -194,7 +195,7 @@ def test_typesetting_all_at_once_gives_what_one_at_a_time_gives():
 def test_the_checks_flatten_no_svg_and_a_rendering_is_flattened_once(monkeypatch):
     # The checks need node's answer, not the SVG: writing and flattening it waits for render().
     flattened = []
-    monkeypatch.setattr(math, "flatten", lambda svg: flattened.append(svg) or None)
+    monkeypatch.setattr(press.flatten, "flatten", lambda svg: flattened.append(svg) or None)
     pairs = [(rf"y^{{{n}}} + \sqrt{{{n}}}", False) for n in range(5)]
     math.forget()
     math.render_all(pairs)

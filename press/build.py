@@ -294,13 +294,12 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     prepare_out_dir(out_dir)
     slug = resolved.manuscript.metadata.slug
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
-    places = _equation_places(resolved)  # where each equation is, for what the PDF's layout may say of it
     shrunk: list[tuple[str, int]] = []
     written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"), shrunk)
     if shrunk:
         from .checks import sort_diagnostics
 
-        resolved.diagnostics = sort_diagnostics(resolved.diagnostics + _shrunk_warnings(shrunk, places))
+        resolved.diagnostics = sort_diagnostics(resolved.diagnostics + _shrunk_warnings(shrunk, resolved))
     # Each asset's hash, once: it decides what is staged and goes into the record.
     digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
     result = _publish(run, slug, written, digests, resolved.diagnostics)
@@ -313,18 +312,15 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
 
 
-def _equation_places(resolved: Resolved) -> dict[str, Any]:
-    """Each equation's Expression (its file, line and column) by its TeX as the PDF's alt text has it."""
+def _shrunk_warnings(shrunk: list[tuple[str, int]], resolved: Resolved) -> list[Diagnostic]:
+    """A warning at each equation the PDF's layout set smaller than its size, to fit its line or cell,
+    at its place (file, line, column: the resolve's Expression, which the writers' release of the
+    document leaves), found by its TeX as the PDF's alt text has it."""
+    from .model import warning
+
     places: dict[str, Any] = {}
     for expression in resolved.expressions:
         places.setdefault(" ".join(expression.tex.split()), expression)
-    return places
-
-
-def _shrunk_warnings(shrunk: list[tuple[str, int]], places: dict[str, Any]) -> list[Diagnostic]:
-    """A warning at each equation the PDF's layout set smaller than its size, to fit its line or cell."""
-    from .model import warning
-
     least: dict[str, int] = {}  # each equation once, at the least of its sizes
     for tex, percent in shrunk:
         least[tex] = min(percent, least.get(tex, percent))

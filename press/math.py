@@ -60,8 +60,9 @@ TEX_PACKAGES = ("base", "ams", "textmacros", "boldsymbol", "mathtools", "cancel"
 
 # One JSON request a line on stdin ({"tex", "display"}, and "mathml": true for MathML); one JSON answer
 # a line on stdout: {"viewBox", "width", "body"}, {"mathml"} or {"error", "id", "parsers"}. The SVG is
-# serialised here rather than with the adaptor's outerHTML, which writes attribute values unescaped (MathJax 4's data-latex="p < 0.05" is
-# not XML); data-* attributes (MathJax's bookkeeping and a copy of the TeX) are left out.
+# serialised here rather than with the adaptor's outerHTML, which writes attribute values unescaped
+# (MathJax 4's data-latex="p < 0.05" is not XML); data-* attributes (MathJax's bookkeeping and a copy
+# of the TeX) are left out.
 WORKER = r"""
 'use strict';
 // V8's optimizing tiers up to Maglev, not TurboFan: for a manuscript's few hundred expressions

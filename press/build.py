@@ -296,10 +296,11 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
     options = build_options(run.formats, out_dir, slug, run.pdf_variant)  # before anything is published
     shrunk: list[tuple[str, int]] = []
     written = _write_stale(run, todo, resolved, shared[0], slug, options, early.get("pdf job"), shrunk)
-    if shrunk:
+    found = _shrunk_warnings(shrunk, resolved) + _layout_warnings_kept(run, written)
+    if found:
         from .checks import sort_diagnostics
 
-        resolved.diagnostics = sort_diagnostics(resolved.diagnostics + _shrunk_warnings(shrunk, resolved))
+        resolved.diagnostics = sort_diagnostics(list(dict.fromkeys(resolved.diagnostics + found)))
     # Each asset's hash, once: it decides what is staged and goes into the record.
     digests = {fmt: {name: _sha256(data) for name, data in assets.items()} for fmt, ((_, assets), _) in written.items()}
     result = _publish(run, slug, written, digests, resolved.diagnostics)
@@ -310,6 +311,23 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
 
 
 Written = dict[str, tuple[tuple[bytes, dict[str, bytes]], float]]  # format -> ((output, assets), seconds)
+
+
+# Warnings that only the writing of an output finds (its layout), not the resolve that every build runs.
+LAYOUT_WARNINGS = {"pdf": frozenset({"math-too-wide"})}
+
+
+def _layout_warnings_kept(run: Rebuild, written: Written) -> list[Diagnostic]:
+    """The layout's warnings of each output asked for and left as it is (up to date): the build that
+    wrote it said them, and its inputs are unchanged, so they still hold; this build's resolve cannot
+    find them again."""
+    kept = []
+    for fmt in run.formats:
+        entry = run.record.outputs.get(fmt)
+        if fmt in written or entry is None:
+            continue
+        kept += [Diagnostic(**w) for w in entry.warnings if w.get("code") in LAYOUT_WARNINGS.get(fmt, ())]
+    return kept
 
 
 def _shrunk_warnings(shrunk: list[tuple[str, int]], resolved: Resolved) -> list[Diagnostic]:

@@ -19,6 +19,7 @@ Changed in place, on the parse, so that the checks and the document see the same
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from .ast import elements, text_inlines
 
@@ -127,7 +128,7 @@ def _environment(raw: str) -> list[dict] | None:
     A numbered environment of rows (align, gather, ...) is one equation with one number, unless two
     or more of its rows have a ``\\label``: then, as in LaTeX, each row is an equation with its own
     number (not for a row with ``\\nonumber`` or ``\\notag`` and no label), so that each label
-    names its row. Each row is then set on its own: the rows' columns no longer line up.
+    names its row. Each row is then set on its own; the PDF lines their columns up (aligned_rows).
     """
     match = ENVIRONMENT.match(raw)
     if match is None or match.group("name") not in ENVIRONMENTS:
@@ -152,7 +153,7 @@ def _environment(raw: str) -> list[dict] | None:
 # Environments of rows, which LaTeX numbers row by row.
 ROWS = frozenset({"align", "flalign", "alignat", "gather", "eqnarray"})
 NONUMBER = re.compile(r"\\(?:nonumber|notag)(?![A-Za-z])")
-_ROW_TOKEN = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\[A-Za-z]+|\\.|[{}]")
+_TOKEN = re.compile(r"\\\\(?:\s*\[[^\]]*\])?|\\begin\{[^{}]*\}|\\end\{[^{}]*\}|\\[A-Za-z]+|\\.|[{}&]")
 
 
 def _display(name: str, argument: str | None, body: str) -> dict:
@@ -167,18 +168,100 @@ def _display(name: str, argument: str | None, body: str) -> dict:
 def _rows(body: str) -> list[str]:
     """The body's rows: split at each ``\\\\`` outside braces and inner environments (a row's
     spacing, ``\\\\[2pt]``, dropped); an empty last row (a trailing ``\\\\``) left out."""
-    rows, depth, start = [], 0, 0
-    for token in _ROW_TOKEN.finditer(body):
-        text = token.group()
-        if text == "{" or text.startswith("\\begin{"):
-            depth += 1
-        elif text == "}" or text.startswith("\\end{"):
-            depth = max(depth - 1, 0)
-        elif text.startswith("\\\\") and depth == 0:
-            rows.append(body[start : token.start()])
-            start = token.end()
-    rows.append(body[start:])
+    rows = _split(body, lambda token: token.startswith("\\\\"))
     return rows[:-1] + ([rows[-1]] if rows[-1].strip() else [])
+
+
+def _split(text: str, at: Callable[[str], bool]) -> list[str]:
+    """``text`` split at each token ``at`` says, outside braces and inner environments."""
+    parts, depth, start = [], 0, 0
+    for token in _TOKEN.finditer(text):
+        found = token.group()
+        if found == "{" or found.startswith("\\begin{"):
+            depth += 1
+        elif found == "}" or found.startswith("\\end{"):
+            depth = max(depth - 1, 0)
+        elif depth == 0 and at(found):
+            parts.append(text[start : token.start()])
+            start = token.end()
+    return [*parts, text[start:]]
+
+
+# A row of an environment set on its own (_environment), as the renderers set it inside $$ ... $$.
+ALIGNED_ROW = re.compile(
+    r"^\\begin\{(?P<name>aligned|alignedat)\}(?P<argument>\{\d+\})?(?P<body>.*)\\end\{(?P=name)\}$", re.S
+)
+# What a cell may not be moved into a box for: it stands between rows, or numbers one.
+UNBOXED = re.compile(r"\\(?:intertext|shortintertext|tag|displaybreak|noalign|hline)(?![A-Za-z])")
+
+
+def aligned_rows(blocks: list[dict]) -> dict[int, str]:
+    """The rows of each environment set one by one (_environment), for MathJax: each row's TeX with
+    every column padded to the widest of its cells in any of the rows, so that each row is as wide
+    as the environment and its columns stand where the environment has them. Centred like every
+    display equation, the rows then line up as they do in LaTeX. Keyed by ``id`` of each row's Math.
+
+    The rows of one environment are the display equations that _environment puts side by side in
+    one paragraph, each bare or in its numbered Span, with nothing between them (pandoc's reading
+    of ``$$...$$`` has at least a break between two). Left as they are: rows with \\intertext, a
+    \\tag and the like, which no box may hold, and pandoc's texmath, which knows no \\mathllap (the
+    web page, the DOCX and the JATS set the rows one by one).
+    """
+    padded: dict[int, str] = {}
+    for element in elements(blocks):
+        if element["t"] not in ("Para", "Plain"):
+            continue
+        group: list[tuple[dict, re.Match]] = []
+        for item in [*element["c"], None]:
+            math = _row_math(item)
+            found = ALIGNED_ROW.match(math["c"][1]) if math is not None else None
+            if found is not None and (not group or _same_environment(group[0][1], found)):
+                group.append((math, found))
+                continue
+            if len(group) > 1:
+                padded.update(_padded(group))
+            group = [(math, found)] if found is not None else []
+    return padded
+
+
+def _row_math(item: dict | None) -> dict | None:
+    """The display Math of a row: the item itself, or the first of its equation Span."""
+    if item is not None and is_equation(item) and item["c"][1]:
+        item = item["c"][1][0]
+    return item if item is not None and item["t"] == "Math" and item["c"][0]["t"] == "DisplayMath" else None
+
+
+def _same_environment(first: re.Match, other: re.Match) -> bool:
+    return (first.group("name"), first.group("argument")) == (other.group("name"), other.group("argument"))
+
+
+def _padded(group: list[tuple[dict, re.Match]]) -> dict[int, str]:
+    rows = [_cells(found.group("body")) for _, found in group]
+    if any(UNBOXED.search(cell) for cells in rows for cell in cells):
+        return {}
+    width = max(len(cells) for cells in rows)
+    columns = [[cells[k].strip() if k < len(cells) else "" for cells in rows] for k in range(width)]
+    name, argument = group[0][1].group("name"), group[0][1].group("argument") or ""
+    padded = {}
+    for (math, _), index in zip(group, range(len(rows)), strict=True):
+        parts = []
+        for k, column in enumerate(columns):
+            if k % 2 == 0:  # set to the right, as the widest cell above or below
+                parts.append(f"\\hphantom{{{_stack(column)}}}\\mathllap{{{column[index]}}}")
+            else:  # set to the left, after the empty atom LaTeX puts before it (so "&=" is spaced)
+                parts.append(f"{{}}\\mathrlap{{{{}}{column[index]}}}\\hphantom{{{_stack(['{}' + c for c in column])}}}")
+        padded[id(math)] = f"\\begin{{{name}}}{argument}{' & '.join(parts)}\\end{{{name}}}"
+    return padded
+
+
+def _stack(cells: list[str]) -> str:
+    """The cells one above the other: as wide as the widest (inside a phantom, of no height)."""
+    return "\\begin{gathered}" + " \\\\ ".join(cells) + "\\end{gathered}"
+
+
+def _cells(row: str) -> list[str]:
+    """A row's cells: split at each ``&`` outside braces and inner environments."""
+    return _split(row, lambda token: token == "&")
 
 
 def _reference(raw: str) -> dict | None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from .ast import elements, replaced
+from .equations import aligned_rows
 from .formats import FORMATS
 from .model import PressError, display_path, error
 from .project import Project, locate
@@ -82,7 +83,7 @@ class Media:
         self._key: Any = None  # math.keys(), once a build
         self._alt_texts: set[str] = set()
         self._sizes: dict[str, Future] = {}  # eq-<key> -> its size (em), once typeset and kept (_keep)
-        self._to_keep: deque[tuple[str, bool, Future]] = deque()  # what _keep keeps next, in order
+        self._to_keep: deque[tuple[str, bool, str | None, Future]] = deque()  # what _keep keeps next, in order
         self._keeping = False  # whether _keep's thread runs
         # Told each typeset equation's SVG as it is kept, or why it could not be (the PDF worker reads
         # them as they come, its layout perhaps begun): (path, None, the SVG's bytes, or None if not
@@ -191,6 +192,8 @@ class Media:
         word = self._word_tex(ast) if fmt == "docx" and self._math is not False else {}
         if self._images is False and not word and (not typeset or self._math is False):
             return ast
+        # The rows of an environment LaTeX numbers row by row, set one by one with their columns lined up.
+        rows = aligned_rows(ast["blocks"]) if typeset and self._math is not False else {}
 
         def retargeted(element: dict) -> dict | None:
             kind = element["t"]
@@ -202,7 +205,9 @@ class Media:
                 mode, tex = element["c"]
                 display = mode["t"] == "DisplayMath"
                 if typeset:
-                    return {"t": "RawInline", "c": ["html", self._equation_html(tex, display)]}
+                    padded = rows.get(id(element))
+                    shown = self._equation_html(padded or tex, display, alt=tex, fallback=tex if padded else None)
+                    return {"t": "RawInline", "c": ["html", shown]}
                 if (tex, display) in word:
                     return {"t": "Math", "c": [mode, word[(tex, display)]]}
             return None
@@ -232,8 +237,11 @@ class Media:
         name, size, _svg = self._equation(tex, display)
         return name, size
 
-    def _equation(self, tex: str, display: bool) -> tuple[str, dict[str, float], bytes | None]:
-        """``equation``, and the SVG's bytes where they were read or typeset by this call."""
+    def _equation(
+        self, tex: str, display: bool, fallback: str | None = None
+    ) -> tuple[str, dict[str, float], bytes | None]:
+        """``equation``, and the SVG's bytes where they were read or typeset by this call; ``fallback``
+        typeset in its place (under its name) should MathJax not typeset ``tex``."""
         from . import math
 
         stem = self._stem(tex, display)
@@ -249,7 +257,12 @@ class Media:
             if hashlib.sha256(svg).hexdigest() != vouched["sha256"]:
                 raise ValueError(f"{name} is not the SVG its sizes vouch for")
         except (OSError, ValueError, KeyError, TypeError):
-            rendered = math.render(tex, display)
+            try:
+                rendered = math.render(tex, display)
+            except math.MathError:
+                if fallback is None:
+                    raise
+                rendered = math.render(fallback, display)
             svg = rendered.svg
             size = {"width": rendered.width, "height": rendered.height, "depth": rendered.depth}
             # Not synced to disk (300 equations cost a clean build seconds of fsync): the sizes carry
@@ -300,7 +313,7 @@ class Media:
             if path.suffix in (".svg", ".json") and not (path.suffix == ".svg" and path.stem in shown):
                 path.unlink(missing_ok=True)
 
-    def _equation_html(self, tex: str, display: bool) -> str:
+    def _equation_html(self, tex: str, display: bool, alt: str | None = None, fallback: str | None = None) -> str:
         """An <img> of the typeset equation, its TeX the alt text; its size and its depth below the
         baseline are the SVG's own (press.writers.pdf_equations), so the print rendering needs no
         equation typeset: it goes to pandoc, and the PDF's layout may begin, while node typesets.
@@ -308,16 +321,17 @@ class Media:
         (``_keep``), and said to ``on_kept``.
         """
         stem = self._stem(tex, display)
+        alt = " ".join((alt or tex).split())
         with self._lock:
-            self._alt_texts.add(" ".join(tex.split()))
+            self._alt_texts.add(alt)
             if stem not in self._sizes:
                 self._sizes[stem] = Future()
-                self._to_keep.append((tex, display, self._sizes[stem]))
+                self._to_keep.append((tex, display, fallback, self._sizes[stem]))
                 if not self._keeping:
                     self._keeping = True
                     threading.Thread(target=self._keep, name="press-equations", daemon=True).start()
         kind = "display" if display else "inline"
-        return f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(" ".join(tex.split()))}">'
+        return f'<img class="math {kind}" src="media:{quote(stem)}.svg" alt="{html.escape(alt)}">'
 
     def hold_keeping(self) -> None:
         """Keep no equation until ``let_keep``: a build whose PDF job goes to its worker early holds
@@ -336,9 +350,9 @@ class Media:
                 if not self._to_keep:
                     self._keeping = False
                     return
-                tex, display, future = self._to_keep.popleft()
+                tex, display, fallback, future = self._to_keep.popleft()
             try:
-                name, size, svg = self._equation(tex, display)
+                name, size, svg = self._equation(tex, display, fallback)
             except BaseException as exc:  # noqa: BLE001 - raised where the equations are waited for (kept)
                 future.set_exception(exc)
                 if self.on_kept is not None:

@@ -296,6 +296,63 @@ def test_an_edited_equation_leaves_no_svg_behind(project: Path, tmp_path: Path):
     assert set(json.loads((media / "equations.json").read_text())) == {name.removesuffix(".svg") for name in after}
 
 
+ROWS = [
+    ("align", r"t_{1/2} &= \frac{\ln 2}{k} \label{eq:a} \\ CL &= k \cdot V_d \label{eq:b}"),
+    (
+        "align",
+        r"a &= b + c \label{x1} \\ ddd &+ e - \sum_{i=1}^n x_i \label{x2} \\ f &\le \left(\frac{g}{h}\right)^2 \nonumber",
+    ),
+    ("align", r"x &= 1 & y &= 2 \label{p} \\ xx &= 10 & yyy &= \int_0^1 f \label{q}"),
+    (
+        "align",
+        r"\mathrm{CL} &= \frac{\text{dose}}{\mathrm{AUC}} \quad \text{(steady)} \label{s1} \\ k &= \frac{CL}{V_d} \label{s2}",
+    ),
+    ("alignat", r"{2} a &= b & c &= d \label{m1} \\ aa &= bb & {c}c &= \{dd\} \label{m2}"),
+]
+
+
+@pytest.mark.parametrize(("name", "body"), ROWS)
+def test_the_rows_of_an_environment_set_one_by_one_keep_its_columns(name: str, body: str):
+    # Two \labels: each row is its own numbered equation, set on its own, each as wide as the whole
+    # environment with every glyph where MathJax sets it in the environment: centred, they line up.
+    from press import equations
+
+    raw = f"\\begin{{{name}}}{body}\\end{{{name}}}"
+    rows = equations._environment(raw)
+    padded = equations.aligned_rows([{"t": "Para", "c": rows}])
+    assert len(padded) == len(rows) > 1
+    whole = equations.ENVIRONMENT.match(raw)
+    tex = equations.NONUMBER.sub("", equations.LABEL.sub("", whole.group("body"))).strip()
+    inner = equations.ENVIRONMENTS[name]
+    environment = math.render(f"\\begin{{{inner}}}{whole.group('argument') or ''}{tex}\\end{{{inner}}}", True)
+    starts = re.compile(rb"M(-?\d+) ")  # where each outline starts, across: glyphs in reading order
+    each = [math.render(padded[id(equations._row_math(row))], True) for row in rows]
+    assert [x for row in each for x in starts.findall(row.svg)] == starts.findall(environment.svg)
+    assert {round(row.width, 4) for row in each} == {round(environment.width, 4)}
+    assert all(row.height < environment.height / 1.5 for row in each)  # each its own row's height
+
+
+def test_rows_with_intertext_or_in_a_gather_are_set_as_they_are():
+    from press import equations
+
+    for raw in (
+        r"\begin{align} a &= b \label{u} \\ \intertext{so} c &= d \label{v} \end{align}",
+        r"\begin{gather} a = b \label{g1} \\ cc = d \label{g2} \end{gather}",
+    ):
+        rows = equations._environment(raw)
+        assert len(rows) == 2 and equations.aligned_rows([{"t": "Para", "c": rows}]) == {}
+
+
+def test_a_padded_row_mathjax_cannot_typeset_is_typeset_as_written(tmp_path: Path):
+    from press.renditions import Media
+
+    media = Media(tmp_path, tmp_path / ".press-media")
+    name, size, svg = media._equation(r"\mathllap{\frac{a}", True, fallback=r"\frac{a}{b}")
+    assert svg == math.render(r"\frac{a}{b}", True).svg and (tmp_path / ".press-media" / name).read_bytes() == svg
+    with pytest.raises(math.MathError):
+        media._equation(r"\mathllap{\frac{c}", True)
+
+
 def test_a_kept_equation_svg_that_is_not_what_its_sizes_vouch_for_is_typeset_again(tmp_path: Path):
     # The kept SVGs are written without fsync: a crash may tear one, and a torn one must never be used.
     from press.renditions import Media

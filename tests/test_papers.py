@@ -12,8 +12,10 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections import Counter
 from pathlib import Path
 
+import pikepdf
 import pytest
 from conftest import FIXTURES, run_cli
 from docx import Document as WordDocument
@@ -374,3 +376,25 @@ def test_labels_on_two_rows_of_an_align_number_each_row_as_latex_does(tmp_path):
     assert page.xpath("//a[@href='#eq:clearance']")[0].text_content() == "(3)"
     docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
     assert docx.count("<m:oMathPara>") == 4 and "\\label" not in docx and "nonumber" not in docx
+    # In the PDF the align's three rows are equally wide (their columns padded to line up), and each
+    # is a formula whose alternative text is its own TeX, not the padding.
+    widths = Counter(
+        re.search(r'width="([0-9.]+)em"', svg.read_text()).group(1) for svg in (out / ".press-media").glob("eq-*.svg")
+    )
+    assert max(widths.values()) == 3  # (of six: the table's two inline ones, and (1))
+    with pikepdf.open(next(out.glob("*.pdf"))) as pdf:
+        alts = [str(node.get("/Alt")) for node in _structure(pdf.Root.StructTreeRoot) if node.get("/S") == "/Formula"]
+    assert any(alt.startswith("\\begin{aligned}CL &= k \\cdot V_d") for alt in alts)
+    assert len(alts) == 6 and not any("mathllap" in alt or "hphantom" in alt for alt in alts)
+
+
+def _structure(root) -> list:
+    """Every node of a tagged PDF's structure tree."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            found.append(node)
+            kids = node.get("/K")
+            stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
+    return found

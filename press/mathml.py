@@ -187,10 +187,42 @@ def _math_between_rules(blocks: list[dict]) -> list[str | None]:
 
 
 def in_page(page: str) -> str:
-    """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML."""
+    """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML, and
+    the cells of an equation that is one ``aligned`` or ``gathered`` in display style (``display_style``)."""
+    if "<semantics><mtable>" in page:
+        page = PAGE_TABLE.sub(_display_table, page)
     if '<span class="math ' not in page:
         return page
     return TEX_SPAN.sub(_page_math, page)
+
+
+# amsmath sets the cells of these environments in display style, as in $$ ... $$ (a fraction full
+# size); texmath writes each as a bare <mtable>, whose cells MathML sets in text style (a fraction as
+# small as in a line of text). Not cases, matrices or array: LaTeX sets their cells in text style.
+DISPLAY_TABLE = re.compile(r"\\begin\{(?:aligned|alignedat|gathered|split)\}")
+# pandoc's MathML of an equation that is one table: the <mtable> alone in <semantics>, before the TeX.
+PAGE_TABLE = re.compile(
+    r'(<semantics><mtable)(>(?:(?!<math[ >]).)*?</mtable><annotation encoding="application/x-tex">)([^<]*)(?=</annotation>)',
+    re.S,
+)
+
+
+def display_style(tex: str) -> bool:
+    """Whether the equation ``tex``, written by pandoc as one table, has its cells in display style."""
+    return DISPLAY_TABLE.match(tex.strip()) is not None
+
+
+def _display_table(match: re.Match) -> str:
+    if not display_style(html.unescape(match.group(3))):
+        return match.group(0)
+    return f'{match.group(1)} displaystyle="true"{match.group(2)}{match.group(3)}'
+
+
+def display_style_in_jats(math, tex: str) -> None:
+    """The same for a JATS ``<mml:math>`` pandoc wrote: its one <mml:mtable> in display style."""
+    children = [child for child in math if isinstance(child.tag, str)]
+    if len(children) == 1 and children[0].tag == f"{{{MATHML_NS}}}mtable" and display_style(tex):
+        children[0].set("displaystyle", "true")
 
 
 def _page_math(match: re.Match) -> str:

@@ -190,6 +190,20 @@ def test_chromium_renders_the_mathml_without_errors(out: Path):
     assert "STIX Two Math" in fonts
 
 
+def test_chromium_sets_the_fractions_of_an_aligned_environment_as_display_math(out: Path):
+    # amsmath sets aligned's cells in display style; texmath's bare <mtable> would set them in text
+    # style in a browser (1/n as small as in a line): the page asks for display style.
+    problems, (fractions,) = in_chromium(
+        out / f"{SLUG}.html",
+        "[...document.querySelectorAll('math')].map(m => [m.querySelector('annotation').textContent.trim(),"
+        " [...m.querySelectorAll('mfrac')].map(f => f.getBoundingClientRect().height)])",
+    )
+    heights = dict(fractions)
+    aligned = next(h[0] for tex, h in heights.items() if tex.startswith(r"\begin{aligned}\bar{x}"))
+    display, inline = heights[r"C(t) = \frac{D}{V_d} e^{-k t}"][0], heights[INLINE[1]][0]
+    assert problems == [] and aligned > 1.2 * inline and abs(aligned - display) < 0.15 * display, heights
+
+
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):
     with zipfile.ZipFile(out / f"{SLUG}.docx") as word:
         document = word.read("word/document.xml").decode()
@@ -622,11 +636,15 @@ def test_chromium_shows_mathjax_mathml_as_math(unread):
     assert shown[UNREAD_DISPLAY][1] > 2 * line  # a continued fraction stands three levels high
 
 
-def test_the_jats_has_mathjax_mathml_beside_the_tex_pandoc_cannot_read(unread):
-    changed, _, _, _ = unread
-    [bundle] = (changed / "dist").glob("*.zip")
+def bundled_jats(project: Path):
+    """The JATS of the project's submission bundle (built into its dist/)."""
+    [bundle] = (project / "dist").glob("*.zip")
     with zipfile.ZipFile(bundle) as archive:
-        xml = etree.fromstring(archive.read("manuscript.xml"))
+        return etree.fromstring(archive.read("manuscript.xml"))
+
+
+def test_the_jats_has_mathjax_mathml_beside_the_tex_pandoc_cannot_read(unread):
+    xml = bundled_jats(unread[0])
     mml = "{http://www.w3.org/1998/Math/MathML}"
     formulas = {f.findtext("alternatives/tex-math"): f for f in xml.iter("inline-formula", "disp-formula")}
     for tex in [*UNREAD, UNFAITHFUL, UNREAD_DISPLAY]:
@@ -637,6 +655,19 @@ def test_the_jats_has_mathjax_mathml_beside_the_tex_pandoc_cannot_read(unread):
     assert continued.get("id") and continued.findtext("label") == "(4)"
     assert [child.tag for child in continued] == ["label", "alternatives"]
     assert continued.find(f".//{mml}mfrac//{mml}mfrac") is not None
+
+
+def test_the_jats_sets_an_aligned_environment_in_display_style(unread):
+    xml = bundled_jats(unread[0])
+    mml = "{http://www.w3.org/1998/Math/MathML}"
+    tables = {
+        f.findtext("alternatives/tex-math").strip(): f.find(f"alternatives/{mml}math/{mml}mtable")
+        for f in xml.iter("disp-formula")
+    }
+    aligned = next(table for tex, table in tables.items() if tex.startswith(r"\begin{aligned}"))
+    assert aligned.get("displaystyle") == "true"
+    cases = next(f for f in xml.iter("disp-formula") if "cases" in f.findtext("alternatives/tex-math"))
+    assert all(table.get("displaystyle") is None for table in cases.iter(f"{mml}mtable"))  # text style, as in LaTeX
 
 
 def test_the_docx_has_word_equations_where_pandoc_cannot_read_the_tex(unread, tmp_path: Path):

@@ -187,10 +187,13 @@ def _math_between_rules(blocks: list[dict]) -> list[str | None]:
 
 
 def in_page(page: str) -> str:
-    """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML, and
-    the cells of an equation that is one ``aligned`` or ``gathered`` in display style (``display_style``)."""
+    """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML, the
+    cells of an equation that is one ``aligned`` or ``gathered`` in display style (``display_style``),
+    and a thin space after a function's name where TeX puts one (``FUNCTION``)."""
     if "<semantics><mtable>" in page:
         page = PAGE_TABLE.sub(_display_table, page)
+    if 'mathvariant="normal">' in page:
+        page = FUNCTION.sub(_spaced_function, page)
     if '<span class="math ' not in page:
         return page
     return TEX_SPAN.sub(_page_math, page)
@@ -216,6 +219,29 @@ def _display_table(match: re.Match) -> str:
     if not display_style(html.unescape(match.group(3))):
         return match.group(0)
     return f'{match.group(1)} displaystyle="true"{match.group(2)}{match.group(3)}'
+
+
+# A function name (\sin, \ln, \operatorname{AUC}) as texmath writes it: the name, then U+2061 (the
+# invisible function application), in one <mrow>; with scripts, inside an <msub> or the like (in
+# display, \lim and \max take theirs in an <munder> without U+2061). TeX puts a thin space between
+# the name and what it applies to (sin x, ln 2, log_2 n) but none before a parenthesis (log(x)); in
+# MathML Core U+2061 has no space at all, so a browser sets "sinx" and "ln2". The thin space is added
+# after the name, or after the scripted name, unless a fence opens next or nothing follows.
+_TOKEN_ELEMENT = r"<m[a-z]+(?: [^>]*)?>[^<]*</m[a-z]+>"
+_NAMED = r'<mrow><mi mathvariant="normal">[^<]+</mi><mo>&#8289;</mo></mrow>'
+_LIMITS = '<mi mathvariant="normal">(?:lim|max|min|sup|inf|det|gcd|Pr)</mi>'
+_SCRIPT = rf"(?:{_TOKEN_ELEMENT}|<mrow>(?:{_TOKEN_ELEMENT})*</mrow>)"
+FUNCTION = re.compile(
+    rf"(?<!<msub>)(?<!<msup>)(?<!<msubsup>)(?<!<munder>)(?<!<mover>)(?<!<munderover>){_NAMED}"
+    rf"|<(msub|msup|msubsup|munder|munderover)>(?:{_NAMED}|{_LIMITS}){_SCRIPT}{{1,2}}</\1>"
+)
+THIN_SPACE = '<mspace width="0.1667em"></mspace>'
+_NO_SPACE_AFTER = re.compile(r'</|(?:<mrow>)*<mo(?: [^>]*)? form="prefix"')
+
+
+def _spaced_function(match: re.Match) -> str:
+    after = match.string[match.end() : match.end() + 200]
+    return match.group(0) if _NO_SPACE_AFTER.match(after) else match.group(0) + THIN_SPACE
 
 
 def display_style_in_jats(math, tex: str) -> None:

@@ -223,25 +223,34 @@ def _display_table(match: re.Match) -> str:
 
 # A function name (\sin, \ln, \operatorname{AUC}) as texmath writes it: the name, then U+2061 (the
 # invisible function application), in one <mrow>; with scripts, inside an <msub> or the like (in
-# display, \lim and \max take theirs in an <munder> without U+2061). TeX puts a thin space between
-# the name and what it applies to (sin x, ln 2, log_2 n) but none before a parenthesis (log(x)); in
-# MathML Core U+2061 has no space at all, so a browser sets "sinx" and "ln2". The thin space is added
-# after the name, or after the scripted name, unless a fence opens next or nothing follows.
+# display, \lim and \max take theirs in an <munder> without U+2061). TeX sets a thin space between
+# the name and what it applies to (sin x, ln 2, log_2 n), none before a parenthesis (log(x)), and one
+# before the name after an ordinary symbol, a fraction or a closing fence (RT ln K); in MathML Core
+# U+2061 has no width, so a browser set "sinx", "ln2" and "RTln K". The space after goes after the
+# name and its scripts, never between two children of a script element; the space before goes inside
+# the name's <mrow>, which no parent counts.
 _TOKEN_ELEMENT = r"<m[a-z]+(?: [^>]*)?>[^<]*</m[a-z]+>"
 _NAMED = r'<mrow><mi mathvariant="normal">[^<]+</mi><mo>&#8289;</mo></mrow>'
 _LIMITS = '<mi mathvariant="normal">(?:lim|max|min|sup|inf|det|gcd|Pr)</mi>'
 _SCRIPT = rf"(?:{_TOKEN_ELEMENT}|<mrow>(?:{_TOKEN_ELEMENT})*</mrow>)"
+_NOT_IN_A_SCRIPT = "".join(f"(?<!<{name}>)" for name in ("msub", "msup", "msubsup", "munder", "mover", "munderover"))
 FUNCTION = re.compile(
-    rf"(?<!<msub>)(?<!<msup>)(?<!<msubsup>)(?<!<munder>)(?<!<mover>)(?<!<munderover>){_NAMED}"
-    rf"|<(msub|msup|msubsup|munder|munderover)>(?:{_NAMED}|{_LIMITS}){_SCRIPT}{{1,2}}</\1>"
+    rf"{_NOT_IN_A_SCRIPT}(?:{_NAMED}|<(msub|msup|msubsup|munder|munderover)>(?:{_NAMED}|{_LIMITS}){_SCRIPT}{{1,2}}</\1>)"
 )
 THIN_SPACE = '<mspace width="0.1667em"></mspace>'
 _NO_SPACE_AFTER = re.compile(r'</|(?:<mrow>)*<mo(?: [^>]*)? form="prefix"')
+_SPACE_BEFORE = re.compile(
+    r'(?:</(?:mi|mn|mfrac|msqrt|mroot|msub|msup|msubsup|mover)>|form="postfix">[^<]*</mo>(?:</mrow>)?)$'
+)
 
 
 def _spaced_function(match: re.Match) -> str:
-    after = match.string[match.end() : match.end() + 200]
-    return match.group(0) if _NO_SPACE_AFTER.match(after) else match.group(0) + THIN_SPACE
+    found = match.group(0)
+    if _SPACE_BEFORE.search(match.string, max(0, match.start() - 200), match.start()) and "<mrow>" in found:
+        found = found.replace("<mrow>", f"<mrow>{THIN_SPACE}", 1)
+    if not _NO_SPACE_AFTER.match(match.string, match.end()):
+        found += THIN_SPACE
+    return found
 
 
 def display_style_in_jats(math, tex: str) -> None:

@@ -204,27 +204,34 @@ def test_chromium_sets_the_fractions_of_an_aligned_environment_as_display_math(o
     assert problems == [] and aligned > 1.2 * inline and abs(aligned - display) < 0.15 * display, heights
 
 
-def test_chromium_sets_a_thin_space_after_a_function_name_as_tex_does(project: Path, tmp_path: Path):
-    # texmath's U+2061 after \sin has no width in MathML Core: "sinx", "ln2", "log2n" until the page
-    # adds TeX's thin space; none before a parenthesis, "log(x)", as in TeX.
-    line = r"Functions: $\sin x$, $\ln 2$, $\log_2 n$, $\log(x)$ and $$\max_i x_i$$"
+def test_chromium_sets_thin_spaces_around_a_function_name_as_tex_does(project: Path, tmp_path: Path):
+    # texmath's U+2061 after \sin has no width in MathML Core: "sinx", "ln2", "log2n", "RTln K" until
+    # the page adds TeX's thin spaces; none before a parenthesis, "log(x)", or after an operator, "= ln".
+    line = r"Functions: $\sin x$, $\ln 2$, $\log_2 n$, $\log(x)$, $RT \ln K$, $y = \ln x$ and $$\max_i x_i$$"
     changed, _ = with_line_in_intro(project, tmp_path / "functions", line)
     assert run_cli("html", "--root", str(changed), "--out", str(tmp_path / "out")).returncode == 0
     problems, (gaps,) = in_chromium(
         tmp_path / "out" / f"{SLUG}.html",
-        "[...document.querySelectorAll('math')].filter(m => /^\\\\(sin|ln|log|max)/.test("
-        "m.querySelector('annotation').textContent.trim())).map(m => {"
+        # For each equation with a function's name: the gaps (in em) before the name (its scripts
+        # with it) and after it, to the glyphs on either side.
+        "[...document.querySelectorAll('math')].filter(m => m.querySelector('mi[mathvariant=normal]')).map(m => {"
         " const name = m.querySelector('mi[mathvariant=normal]'); const box = name.closest('msub, munder') || name;"
-        " const next = [...m.querySelectorAll('mi, mn, mo')].find(e => !box.contains(e) && e.textContent.trim()"
-        " && e.textContent !== '\\u2061');"
+        " const glyphs = [...m.querySelectorAll('mi, mn, mo')].filter(e => !box.contains(e)"
+        " && e.textContent.trim() && e.textContent !== '\\u2061');"
+        " const em = parseFloat(getComputedStyle(m).fontSize), at = box.getBoundingClientRect();"
+        " const before = glyphs.filter(e => e.getBoundingClientRect().right <= at.left + 0.5).pop();"
+        " const after = glyphs.find(e => e.getBoundingClientRect().left >= at.right - 0.5);"
         " return [m.querySelector('annotation').textContent.trim(),"
-        " (next.getBoundingClientRect().left - box.getBoundingClientRect().right)"
-        " / parseFloat(getComputedStyle(m).fontSize)]; })",
+        " [before ? (at.left - before.getBoundingClientRect().right) / em : null,"
+        " (after.getBoundingClientRect().left - at.right) / em]]; })",
     )
     em = dict(gaps)
-    assert problems == [] and set(em) == {r"\sin x", r"\ln 2", r"\log_2 n", r"\log(x)", r"\max_i x_i"}, em
-    assert all(0.12 < em[tex] < 0.3 for tex in (r"\sin x", r"\ln 2", r"\log_2 n", r"\max_i x_i")), em
-    assert abs(em[r"\log(x)"]) < 0.05, em
+    assert problems == [], problems
+    for tex in (r"\sin x", r"\ln 2", r"\log_2 n", r"\max_i x_i", r"RT \ln K", r"y = \ln x"):
+        assert 0.12 < em[tex][1] < 0.3, (tex, em)  # after: a thin space
+    assert abs(em[r"\log(x)"][1]) < 0.05, em
+    assert 0.12 < em[r"RT \ln K"][0] < 0.3, em  # before, after a letter: a thin space
+    assert 0.2 < em[r"y = \ln x"][0] < 0.4, em  # after "=": its own thick space, nothing added
 
 
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):

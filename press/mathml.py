@@ -25,6 +25,7 @@ import html
 import json
 import re
 import threading
+import unicodedata
 from collections import Counter
 
 Pair = tuple[str, bool]  # an expression's TeX and whether it is a display equation
@@ -189,11 +190,14 @@ def _math_between_rules(blocks: list[dict]) -> list[str | None]:
 def in_page(page: str) -> str:
     """``page`` (pandoc's HTML) with each equation pandoc left as TeX written as MathJax's MathML, the
     cells of an equation that is one ``aligned`` or ``gathered`` in display style (``display_style``),
-    and a thin space after a function's name where TeX puts one (``FUNCTION``)."""
+    thin spaces around a function's name where TeX puts them (``FUNCTION``), and ``\\mathbf`` upright
+    (``upright_bold``)."""
     if "<semantics><mtable>" in page:
         page = PAGE_TABLE.sub(_display_table, page)
     if 'mathvariant="normal">' in page:
         page = FUNCTION.sub(_spaced_function, page)
+    if 'mathvariant="bold-italic"' in page:
+        page = PAGE_MATH.sub(_upright_bold_math, page)
     if '<span class="math ' not in page:
         return page
     return TEX_SPAN.sub(_page_math, page)
@@ -251,6 +255,87 @@ def _spaced_function(match: re.Match) -> str:
     if not _NO_SPACE_AFTER.match(match.string, match.end()):
         found += THIN_SPACE
     return found
+
+
+# pandoc's texmath (3.9) sets \mathbf{x} bold italic, as \boldsymbol{x}: in LaTeX (and MathJax, the
+# PDF's) it is bold upright, and \mathbf leaves a small Greek letter as it is. In the page and the
+# JATS, each bold italic letter that the TeX bolds with \mathbf (and not also with \boldsymbol, \bm,
+# ... elsewhere in the equation: then which is which cannot be told) is made what LaTeX sets.
+BOLD_COMMAND = re.compile(r"\\(mathbf|boldsymbol|bm|mathbfit|symbfit|symbf|pmb)(?![A-Za-z])\s*")
+PAGE_MATH = re.compile(r"<math[ >](?:(?!</math>).)*</math>", re.S)
+_BOLD_ITALIC_MI = re.compile(r'<mi mathvariant="bold-italic">([^<]*)</mi>')
+_ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">([^<]*)</annotation>')
+BOLD_ITALIC = "MATHEMATICAL BOLD ITALIC "
+
+
+def mathbf_letters(tex: str) -> frozenset[str]:
+    """The letters ``tex`` sets in ``\\mathbf`` and in no other bold (``x``, ``A``; ``beta`` for \\beta)."""
+    bold: dict[str, set[str]] = {"mathbf": set(), "other": set()}
+    for found in BOLD_COMMAND.finditer(tex):
+        argument = _argument(tex, found.end())
+        letters = set(re.findall(r"[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ", argument)))
+        letters |= set(re.findall(r"\\([A-Za-z]+)", argument))
+        bold["mathbf" if found.group(1) == "mathbf" else "other"] |= letters
+    return frozenset(bold["mathbf"] - bold["other"])
+
+
+def _argument(tex: str, start: int) -> str:
+    """The argument at ``start``: a braced group (its content), a command, or one character."""
+    if tex.startswith("{", start):
+        depth = 0
+        for index in range(start, len(tex)):
+            depth += {"{": 1, "}": -1}.get(tex[index], 0) if tex[index - 1 : index] != "\\" else 0
+            if depth == 0:
+                return tex[start + 1 : index]
+        return tex[start + 1 :]
+    command = re.match(r"\\[A-Za-z]+", tex[start:])
+    return command.group() if command else tex[start : start + 1]
+
+
+def as_mathbf(text: str, letters: frozenset[str]) -> tuple[str, str]:
+    """A bold italic <mi>'s text with each of ``letters`` as ``\\mathbf`` sets it (a Latin letter bold
+    upright, a small Greek one as it is), and its mathvariant then ("" for the default)."""
+    out, variants = [], set()
+    for char in text:
+        rest = unicodedata.name(char, "").removeprefix(BOLD_ITALIC)
+        latin = re.fullmatch(r"(SMALL|CAPITAL) ([A-Z])", rest)
+        greek = re.fullmatch(r"SMALL ([A-Z]+)", rest)
+        if latin and (latin.group(2).lower() if latin.group(1) == "SMALL" else latin.group(2)) in letters:
+            out.append(unicodedata.lookup(f"MATHEMATICAL BOLD {rest}"))
+            variants.add("bold")
+        elif greek and not latin and greek.group(1).lower() in letters:
+            out.append(unicodedata.lookup(f"GREEK SMALL LETTER {greek.group(1)}"))
+            variants.add("")
+        else:
+            out.append(char)
+            variants.add("bold-italic")
+    return "".join(out), variants.pop() if len(variants) == 1 else "bold-italic"
+
+
+def _upright_bold_math(match: re.Match) -> str:
+    math = match.group(0)
+    annotation = _ANNOTATION.search(math)
+    letters = mathbf_letters(html.unescape(annotation.group(1))) if annotation else frozenset()
+    if not letters:
+        return math
+
+    def upright(found: re.Match) -> str:
+        text, variant = as_mathbf(found.group(1), letters)
+        return f'<mi mathvariant="{variant}">{text}</mi>' if variant else f"<mi>{text}</mi>"
+
+    return _BOLD_ITALIC_MI.sub(upright, math)
+
+
+def upright_bold_in_jats(math, tex: str) -> None:
+    """The same for a JATS ``<mml:math>`` pandoc wrote."""
+    letters = mathbf_letters(tex)
+    for element in math.iter(f"{{{MATHML_NS}}}mi") if letters else ():
+        if element.get("mathvariant") == "bold-italic" and element.text:
+            element.text, variant = as_mathbf(element.text, letters)
+            if variant:
+                element.set("mathvariant", variant)
+            else:
+                del element.attrib["mathvariant"]
 
 
 def display_style_in_jats(math, tex: str) -> None:

@@ -234,6 +234,29 @@ def test_chromium_sets_thin_spaces_around_a_function_name_as_tex_does(project: P
     assert 0.2 < em[r"y = \ln x"][0] < 0.4, em  # after "=": its own thick space, nothing added
 
 
+def test_mathbf_is_bold_upright_in_the_page_and_the_jats_as_in_latex(project: Path, tmp_path: Path):
+    # pandoc 3.9's texmath reads \mathbf{X} as bold italic, like \boldsymbol: the regression model's
+    # matrix and vectors must be upright, its coefficients (\boldsymbol) bold italic, as the PDF has them.
+    line = r"Model: $\mathbf{y} = \mathbf{X}\boldsymbol{\beta} + \mathbf{\gamma}$, and $\boldsymbol{x}$."
+    changed, _ = with_line_in_intro(project, tmp_path / "bold", line)
+    assert run_cli("html", "--root", str(changed), "--out", str(tmp_path / "out")).returncode == 0
+    assert run_cli("submission", "--root", str(changed), "--out", str(changed / "dist")).returncode == 0
+    page = html.parse(str(tmp_path / "out" / f"{SLUG}.html")).getroot()
+    mml = "{http://www.w3.org/1998/Math/MathML}"
+    jats = {
+        f.findtext("alternatives/tex-math"): f.find(f"alternatives/{mml}math")
+        for f in bundled_jats(changed).iter("inline-formula")
+    }
+    for model in (
+        next(m for m in page.iter("math") if m.findtext(".//annotation").startswith(r"\mathbf{y}")),
+        jats[r"\mathbf{y} = \mathbf{X}\boldsymbol{\beta} + \mathbf{\gamma}"],
+    ):
+        shown = [(mi.text, mi.get("mathvariant")) for mi in model.iter("mi", f"{mml}mi")]
+        assert shown == [("\U0001d432", "bold"), ("\U0001d417", "bold"), ("\U0001d737", "bold-italic"), ("γ", None)]
+    bm = next(m for m in page.iter("math") if m.findtext(".//annotation") == r"\boldsymbol{x}")
+    assert [(mi.text, mi.get("mathvariant")) for mi in bm.iter("mi")] == [("\U0001d499", "bold-italic")]
+
+
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):
     with zipfile.ZipFile(out / f"{SLUG}.docx") as word:
         document = word.read("word/document.xml").decode()

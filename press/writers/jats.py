@@ -200,6 +200,7 @@ def _formulas(tree, texs: list[str]) -> None:
                 mathml.in_jats(formula, tex)  # pandoc's TeX reader could not read it: MathJax's MathML
             continue
         mathml.display_style_in_jats(math, tex)
+        mathml.upright_bold_in_jats(math, tex)
         alternatives = etree.Element("alternatives")
         tex_math = etree.SubElement(alternatives, "tex-math")
         tex_math.text = etree.CDATA(tex)

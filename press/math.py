@@ -134,6 +134,12 @@ MathJax.startup.promise.then(() => {
 }).catch((err) => { console.error(err); process.exit(1); });
 """.replace("__PACKAGES__", json.dumps(list(TEX_PACKAGES)))
 
+# Commands papers use that MathJax's packages lack, asked of node as the MathJax command that sets the
+# same (the bm package's \bm is amsmath's \boldsymbol for what MathJax sets). Errors are told in the
+# author's TeX: their offsets and MathJax's message mapped back (_error).
+ALIASES = {"bm": "boldsymbol"}
+_ALIAS = re.compile(r"\\(" + "|".join(ALIASES) + r")(?![A-Za-z])")
+
 PIPELINE_BYTES = 16384  # of requests ahead in node's stdin: far below a pipe's 64 KiB
 STARTUP_TIMEOUT = 60.0  # seconds: node and MathJax's components load in about 0.2 s
 ANSWER_TIMEOUT = 60.0  # the first use of a font range loads it from node_modules; no expression takes this long
@@ -301,7 +307,7 @@ class _Worker:
 
     def ask(self, tex: str, display: bool, mathml: bool = False) -> dict[str, Any]:
         assert self.process.stdin is not None
-        request = {"tex": tex, "display": bool(display), **({"mathml": True} if mathml else {})}
+        request = {"tex": _sent(tex), "display": bool(display), **({"mathml": True} if mathml else {})}
         self.process.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
         self.process.stdin.flush()
         return self.answer(ANSWER_TIMEOUT)
@@ -314,7 +320,8 @@ class _Worker:
         side waits to write (a deadlock)."""
         assert self.process.stdin is not None
         lines = [
-            json.dumps({"tex": tex, "display": bool(display)}).encode("utf-8") + b"\n" for tex, display in requests
+            json.dumps({"tex": _sent(tex), "display": bool(display)}).encode("utf-8") + b"\n"
+            for tex, display in requests
         ]
         sent = answered = in_flight = 0
         while answered < len(lines):
@@ -693,7 +700,30 @@ def _error(tex: str, answer: dict[str, Any]) -> MathError:
     code = answer.get("id") or ""
     if not code:  # not a TeX error: MathJax itself failed on this input
         return MathError(f"MathJax failed: {message}", None, "Internal")
-    return MathError(message, _offset(tex, code, message, answer.get("parsers")), code)
+    sent = _sent(tex)
+    offset = _offset(sent, code, message, answer.get("parsers"))
+    for name, alias in ALIASES.items():
+        if f"\\{name}" in tex and f"\\{alias}" not in tex:
+            message = re.sub(rf"\\{alias}(?![A-Za-z])", lambda _, name=name: f"\\{name}", message)
+    return MathError(message, None if offset is None else _unsent(tex, offset), code)
+
+
+def _sent(tex: str) -> str:
+    """``tex`` as node is asked to typeset it: each of ALIASES as MathJax's command."""
+    return _ALIAS.sub(lambda found: "\\" + ALIASES[found.group(1)], tex)
+
+
+def _unsent(tex: str, offset: int) -> int:
+    """The offset in ``tex`` of ``offset`` in _sent(tex): within an alias, where the author's command starts."""
+    shift = 0
+    for found in _ALIAS.finditer(tex):
+        start, grown = found.start() + shift, len(ALIASES[found.group(1)]) + 1 - len(found.group())
+        if offset < start:
+            break
+        if offset < start + len(found.group()) + grown:
+            return found.start()
+        shift += grown
+    return offset - shift
 
 
 def web_font() -> tuple[bytes, bytes] | None:

@@ -101,6 +101,9 @@ BAD = [
     (r"a = b \tag{2}", True, r"\tag", 6),
     (r"\newcommand{\x}{y} \x", False, r"Undefined control sequence \newcommand", 0),
     ("  ", True, "empty expression", 0),
+    # \bm is typeset as \boldsymbol: what goes wrong after it is still found in the author's TeX
+    (r"\bm{x} + \bm{y} + \fooo", False, r"Undefined control sequence \fooo", 18),
+    (r"\bmod x \bm", False, r"Missing argument for \bm", 8),
 ]
 
 
@@ -113,6 +116,13 @@ def test_bad_tex_gives_mathjax_message_and_offset(tex, display, says, offset):
     with pytest.raises(math.MathError) as raised:
         math.render(tex, display)
     assert raised.value == error
+
+
+def test_the_bm_package_s_bold_is_typeset_as_boldsymbol():
+    # \bm (the bm package, common in papers first written for LaTeX) is no MathJax command: it was an
+    # error at the build. It sets what \boldsymbol sets; pandoc's texmath reads it as its own.
+    assert math.check(r"\bm{x}^\top \bm\beta", False) is None
+    assert math.render(r"\bm{x} + \bm\beta", True).svg == math.render(r"\boldsymbol{x} + \boldsymbol\beta", True).svg
 
 
 def test_renderings_are_byte_identical_whatever_came_before_and_in_a_new_process():

@@ -135,9 +135,10 @@ MathJax.startup.promise.then(() => {
 """.replace("__PACKAGES__", json.dumps(list(TEX_PACKAGES)))
 
 # Commands papers use that MathJax's packages lack, asked of node as the MathJax command that sets the
-# same (the bm package's \bm is amsmath's \boldsymbol for what MathJax sets). Errors are told in the
-# author's TeX: their offsets and MathJax's message mapped back (_error).
-ALIASES = {"bm": "boldsymbol"}
+# same: the bm package's \bm is amsmath's \boldsymbol, and the double-struck letters of dsfont and bbm
+# (an indicator function's 1) are \mathbb's. Errors are told in the author's TeX: their offsets and
+# MathJax's message mapped back (_error).
+ALIASES = {"bm": "boldsymbol", "mathds": "mathbb", "mathbbm": "mathbb"}
 _ALIAS = re.compile(r"\\(" + "|".join(ALIASES) + r")(?![A-Za-z])")
 
 PIPELINE_BYTES = 16384  # of requests ahead in node's stdin: far below a pipe's 64 KiB
@@ -700,12 +701,13 @@ def _error(tex: str, answer: dict[str, Any]) -> MathError:
     code = answer.get("id") or ""
     if not code:  # not a TeX error: MathJax itself failed on this input
         return MathError(f"MathJax failed: {message}", None, "Internal")
-    sent = _sent(tex)
-    offset = _offset(sent, code, message, answer.get("parsers"))
-    for name, alias in ALIASES.items():
-        if f"\\{name}" in tex and f"\\{alias}" not in tex:
-            message = re.sub(rf"\\{alias}(?![A-Za-z])", lambda _, name=name: f"\\{name}", message)
-    return MathError(message, None if offset is None else _unsent(tex, offset), code)
+    offset = _offset(_sent(tex), code, message, answer.get("parsers"))
+    offset = None if offset is None else _unsent(tex, offset)
+    # MathJax names the command it was asked for: the author's, where the error is at one of ALIASES.
+    at = _ALIAS.match(tex, offset) if offset is not None else None
+    if at is not None and not re.search(rf"\\{ALIASES[at.group(1)]}(?![A-Za-z])", tex):
+        message = re.sub(rf"\\{ALIASES[at.group(1)]}(?![A-Za-z])", lambda _: at.group(), message)
+    return MathError(message, offset, code)
 
 
 def _sent(tex: str) -> str:

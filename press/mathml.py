@@ -371,7 +371,56 @@ def page_mathml(tex: str, display: bool) -> str:
     from lxml import etree
 
     element = _semantic(etree.fromstring(_mathml(tex, display)), tex, display)
+    for token in element.iter(*(f"{{{MATHML_NS}}}{name}" for name in ("mi", "mn", "mo"))):
+        if token.text and token.get("mathvariant") in ALPHABETS:
+            token.text, unmapped = _in_alphabet(token.text, token.get("mathvariant"))
+            if not unmapped:
+                del token.attrib["mathvariant"]
     return etree.tostring(element, encoding="unicode")
+
+
+# MathML's mathvariant -> the Unicode alphabet's name. MathML Core (Chromium) draws no mathvariant but
+# "normal", so MathJax's <mi mathvariant="double-struck">R</mi> showed a plain R: the page gets the
+# letter of the alphabet itself, as pandoc's texmath writes it (ℝ).
+ALPHABETS = {
+    "bold": "BOLD",
+    "italic": "ITALIC",
+    "bold-italic": "BOLD ITALIC",
+    "double-struck": "DOUBLE-STRUCK",
+    "script": "SCRIPT",
+    "bold-script": "BOLD SCRIPT",
+    "fraktur": "FRAKTUR",
+    "bold-fraktur": "BOLD FRAKTUR",
+    "sans-serif": "SANS-SERIF",
+    "bold-sans-serif": "SANS-SERIF BOLD",
+    "sans-serif-italic": "SANS-SERIF ITALIC",
+    "sans-serif-bold-italic": "SANS-SERIF BOLD ITALIC",
+    "monospace": "MONOSPACE",
+}
+# The letters the alphabets leave out, as they were in Unicode before them (the Letterlike Symbols).
+_OLDER = {"ITALIC SMALL H": "PLANCK CONSTANT", "FRAKTUR": "BLACK-LETTER", "DOUBLE-STRUCK": "DOUBLE-STRUCK"}
+
+
+def _in_alphabet(text: str, variant: str) -> tuple[str, bool]:
+    """``text`` in the mathvariant's alphabet; and whether a character had no letter there."""
+    alphabet, out, unmapped = ALPHABETS[variant], [], False
+    for char in text:
+        name = unicodedata.name(char, "")
+        letter = re.sub(r"^(?:LATIN|GREEK) (CAPITAL|SMALL) LETTER ", r"\1 ", name)
+        if letter == name and not name.startswith("DIGIT "):
+            out.append(char)
+            unmapped = unmapped or not char.isspace()
+            continue
+        try:
+            out.append(unicodedata.lookup(f"MATHEMATICAL {alphabet} {letter}"))
+        except KeyError:
+            older = _OLDER.get(f"{alphabet} {letter}") or f"{_OLDER.get(alphabet, alphabet)} {letter}"
+            try:
+                out.append(unicodedata.lookup(older))
+            except KeyError:
+                out.append(char)
+                unmapped = True
+    return "".join(out), unmapped
 
 
 def in_jats(formula, tex: str) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 import press.flatten
+import press.mathml
 from press import math
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "math"
@@ -104,6 +105,7 @@ BAD = [
     # \bm is typeset as \boldsymbol: what goes wrong after it is still found in the author's TeX
     (r"\bm{x} + \bm{y} + \fooo", False, r"Undefined control sequence \fooo", 18),
     (r"\bmod x \bm", False, r"Missing argument for \bm", 8),
+    (r"\mathds{R} + \mathbbm", False, r"Missing argument for \mathbbm", 13),
 ]
 
 
@@ -118,11 +120,18 @@ def test_bad_tex_gives_mathjax_message_and_offset(tex, display, says, offset):
     assert raised.value == error
 
 
-def test_the_bm_package_s_bold_is_typeset_as_boldsymbol():
-    # \bm (the bm package, common in papers first written for LaTeX) is no MathJax command: it was an
-    # error at the build. It sets what \boldsymbol sets; pandoc's texmath reads it as its own.
+def test_the_bold_and_double_struck_of_bm_dsfont_and_bbm_are_typeset():
+    # \bm (the bm package, common in papers first written for LaTeX), \mathds and \mathbbm (an
+    # indicator's 1) are no MathJax commands: they were errors at the build. They set what
+    # \boldsymbol and \mathbb set.
     assert math.check(r"\bm{x}^\top \bm\beta", False) is None
     assert math.render(r"\bm{x} + \bm\beta", True).svg == math.render(r"\boldsymbol{x} + \boldsymbol\beta", True).svg
+    assert math.render(r"\mathbbm{1}_A + \mathds{R}", False).svg == math.render(r"\mathbb{1}_A + \mathbb{R}", False).svg
+    # pandoc reads no \mathbbm: the page has MathJax's MathML, its letters those of their alphabet
+    # (Chromium draws no mathvariant but "normal": MathJax's <mn mathvariant="double-struck">1</mn>
+    # showed a plain 1).
+    page = press.mathml.page_mathml(r"\mathbbm{1}_A + \mathcal{L} + \mathfrak{g} + \mathbf{x}", False)
+    assert all(letter in page for letter in "\U0001d7d9ℒ\U0001d524\U0001d431") and "mathvariant" not in page
 
 
 def test_renderings_are_byte_identical_whatever_came_before_and_in_a_new_process():

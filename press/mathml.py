@@ -234,12 +234,13 @@ def _display_table(match: re.Match) -> str:
 # name and its scripts, never between two children of a script element; the space before goes inside
 # the name's <mrow>, which no parent counts.
 _TOKEN_ELEMENT = r"<m[a-z]+(?: [^>]*)?>[^<]*</m[a-z]+>"
-_NAMED = r'<mrow><mi mathvariant="normal">[^<]+</mi><mo>&#8289;</mo></mrow>'
+_NAMED = 'mrow><mi mathvariant="normal">[^<]+</mi><mo>&#8289;</mo></mrow>'  # after its "<"
 _LIMITS = '<mi mathvariant="normal">(?:lim|max|min|sup|inf|det|gcd|Pr)</mi>'
 _SCRIPT = rf"(?:{_TOKEN_ELEMENT}|<mrow>(?:{_TOKEN_ELEMENT})*</mrow>)"
-_NOT_IN_A_SCRIPT = "".join(f"(?<!<{name}>)" for name in ("msub", "msup", "msubsup", "munder", "mover", "munderover"))
+# Looked for at each "<" (a literal first: the page is searched fast), not where a script opens before it.
+_NOT_IN_A_SCRIPT = "".join(f"(?<!<{name}><)" for name in ("msub", "msup", "msubsup", "munder", "mover", "munderover"))
 FUNCTION = re.compile(
-    rf"{_NOT_IN_A_SCRIPT}(?:{_NAMED}|<(msub|msup|msubsup|munder|munderover)>(?:{_NAMED}|{_LIMITS}){_SCRIPT}{{1,2}}</\1>)"
+    rf"<{_NOT_IN_A_SCRIPT}(?:{_NAMED}|(msub|msup|msubsup|munder|munderover)>(?:<{_NAMED}|{_LIMITS}){_SCRIPT}{{1,2}}</\1>)"
 )
 THIN_SPACE = '<mspace width="0.1667em"></mspace>'
 _NO_SPACE_AFTER = re.compile(r'</|(?:<mrow>)*<mo(?: [^>]*)? form="prefix"')
@@ -262,7 +263,7 @@ def _spaced_function(match: re.Match) -> str:
 # JATS, each bold italic letter that the TeX bolds with \mathbf (and not also with \boldsymbol, \bm,
 # ... elsewhere in the equation: then which is which cannot be told) is made what LaTeX sets.
 BOLD_COMMAND = re.compile(r"\\(mathbf|boldsymbol|bm|mathbfit|symbfit|symbf|pmb)(?![A-Za-z])\s*")
-PAGE_MATH = re.compile(r"<math[ >](?:(?!</math>).)*</math>", re.S)
+PAGE_MATH = re.compile(r"<math[ >].*?</math>", re.S)
 _BOLD_ITALIC_MI = re.compile(r'<mi mathvariant="bold-italic">([^<]*)</mi>')
 _ANNOTATION = re.compile(r'<annotation encoding="application/x-tex">([^<]*)</annotation>')
 BOLD_ITALIC = "MATHEMATICAL BOLD ITALIC "

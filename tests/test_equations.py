@@ -239,7 +239,7 @@ def test_mathbf_is_bold_upright_in_the_page_and_the_jats_as_in_latex(project: Pa
     # matrix and vectors must be upright, its coefficients (\boldsymbol) bold italic, as the PDF has them.
     line = r"Model: $\mathbf{y} = \mathbf{X}\boldsymbol{\beta} + \mathbf{\gamma}$, and $\boldsymbol{x}$."
     changed, _ = with_line_in_intro(project, tmp_path / "bold", line)
-    assert run_cli("html", "--root", str(changed), "--out", str(tmp_path / "out")).returncode == 0
+    assert run_cli("html", "docx", "--root", str(changed), "--out", str(tmp_path / "out")).returncode == 0
     assert run_cli("submission", "--root", str(changed), "--out", str(changed / "dist")).returncode == 0
     page = html.parse(str(tmp_path / "out" / f"{SLUG}.html")).getroot()
     mml = "{http://www.w3.org/1998/Math/MathML}"
@@ -255,6 +255,19 @@ def test_mathbf_is_bold_upright_in_the_page_and_the_jats_as_in_latex(project: Pa
         assert shown == [("\U0001d432", "bold"), ("\U0001d417", "bold"), ("\U0001d737", "bold-italic"), ("γ", None)]
     bm = next(m for m in page.iter("math") if m.findtext(".//annotation") == r"\boldsymbol{x}")
     assert [(mi.text, mi.get("mathvariant")) for mi in bm.iter("mi")] == [("\U0001d499", "bold-italic")]
+    # Word's: each run's style, b(old) upright or b(old) i(talic)
+    omml = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+    with zipfile.ZipFile(tmp_path / "out" / f"{SLUG}.docx") as word:
+        body = etree.fromstring(word.read("word/document.xml"))
+    styles = [
+        [
+            (run.findtext(f"{omml}t"), run.xpath("string(m:rPr/m:sty/@m:val)", namespaces={"m": omml[1:-1]}) or None)
+            for run in equation.iter(f"{omml}r")
+        ]
+        for equation in body.iter(f"{omml}oMath")
+    ]
+    assert [("y", "b"), ("=", "p"), ("X", "b"), ("β", "bi"), ("+", "p"), ("γ", "i")] in styles
+    assert [("x", "bi")] in styles
 
 
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):

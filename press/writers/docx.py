@@ -9,6 +9,7 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from .. import pandoc
+from ..ast import elements
 from ..context import meta_value
 from ..templating import render
 from .shared import Shared
@@ -54,16 +55,27 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
         env={"SOURCE_DATE_EPOCH": epoch},
         sandbox=False,
     )
-    return set_core_properties(data, document, rights, blinded, review)
+    texs = [e["c"][1] for e in elements(ast["blocks"]) if e["t"] == "Math"]
+    return set_core_properties(data, document, rights, blinded, review, texs)
 
 
-def set_core_properties(data: bytes, document, rights: str, blinded: bool, review: ReviewLayout | None = None) -> bytes:
+def set_core_properties(
+    data: bytes,
+    document,
+    rights: str,
+    blinded: bool,
+    review: ReviewLayout | None = None,
+    texs: list[str] | None = None,
+) -> bytes:
     """Title, creators, keywords and the licence in the DOCX core properties, with fixed dates; the
-    review layout's page setup and styles when ``review`` is given (press.review)."""
+    review layout's page setup and styles when ``review`` is given (press.review); ``\\mathbf`` upright
+    in the Word equations of ``texs``, the TeX of each in order (``upright_mathbf``)."""
     from docx import Document as WordDocument
 
     metadata = document.metadata
     word = WordDocument(io.BytesIO(data))
+    if texs:
+        upright_mathbf(word.element.body, texs)
     if review is not None:
         from ..review import format_docx
 
@@ -85,6 +97,34 @@ def set_core_properties(data: bytes, document, rights: str, blinded: bool, revie
     buffer = io.BytesIO()
     word.save(buffer)
     return normalise_zip(buffer.getvalue())
+
+
+OMML = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+
+
+def upright_mathbf(body, texs: list[str]) -> None:
+    """Each letter a Word equation's TeX sets in ``\\mathbf`` (and in no other bold) bold upright, as in
+    LaTeX: pandoc 3.9 writes it bold italic, as for ``\\boldsymbol`` (press.mathml, the page's the same).
+    ``texs``: the TeX of each equation pandoc wrote, in order; nothing is changed unless they and the
+    document's equations are as many."""
+    import unicodedata
+
+    from ..mathml import mathbf_letters
+
+    equations = [e for e in body.iter(f"{OMML}oMath")]
+    if len(equations) != len(texs):
+        return
+    for equation, tex in zip(equations, texs, strict=True):
+        letters = mathbf_letters(tex)
+        for run in equation.iter(f"{OMML}r") if letters else ():
+            style, text = run.find(f"{OMML}rPr/{OMML}sty"), run.findtext(f"{OMML}t") or ""
+            if style is None or style.get(f"{OMML}val") != "bi" or len(text) != 1:
+                continue
+            name = unicodedata.name(text, "")
+            if text.isascii() and text in letters:
+                style.set(f"{OMML}val", "b")
+            elif name.startswith("GREEK SMALL LETTER ") and name.removeprefix("GREEK SMALL LETTER ").lower() in letters:
+                style.set(f"{OMML}val", "i")  # \mathbf leaves a small Greek letter as it is
 
 
 def normalise_zip(data: bytes) -> bytes:

@@ -270,6 +270,27 @@ def test_mathbf_is_bold_upright_in_the_page_and_the_jats_as_in_latex(project: Pa
     assert [("x", "bi")] in styles
 
 
+def test_each_numbered_row_of_an_align_is_a_paragraph_of_its_own_in_the_docx(project: Path, tmp_path: Path):
+    # pandoc starts a paragraph at a bare display equation, not at one in its numbered Span: two
+    # numbered rows stood on one line, "a = b (1)c = d (2)", in LibreOffice as in Word.
+    raw = r"\begin{align} a &= b \label{eq:r1} \\ cc &= d \label{eq:r2} \end{align}"
+    changed, _ = with_line_in_intro(project, tmp_path / "rows", raw)
+    assert run_cli("docx", "--root", str(changed), "--out", str(tmp_path / "out")).returncode == 0
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    omml = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+    with zipfile.ZipFile(tmp_path / "out" / f"{SLUG}.docx") as word:
+        body = etree.fromstring(word.read("word/document.xml"))
+    rows = [
+        p for p in body.iter(f"{w}p") if any("".join(e.itertext()).startswith("cc") for e in p.iter(f"{omml}oMath"))
+    ]
+    assert len(rows) == 1 and len(list(rows[0].iter(f"{omml}oMathPara"))) == 1
+    before = rows[0].getprevious()
+    assert len(list(before.iter(f"{omml}oMathPara"))) == 1 and "".join(before.itertext()).strip().endswith("(1)")
+    assert "".join(rows[0].itertext()).strip().endswith("(2)")
+    names = [b.get(f"{w}name") for b in body.iter(f"{w}bookmarkStart")]
+    assert "eq:r1" in names and "eq:r2" in names  # each row still the target of its \ref
+
+
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):
     with zipfile.ZipFile(out / f"{SLUG}.docx") as word:
         document = word.read("word/document.xml").decode()

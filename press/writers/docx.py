@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .. import pandoc
 from ..ast import elements
 from ..context import meta_value
+from ..equations import is_equation
 from ..templating import render
 from .shared import Shared
 
@@ -32,6 +33,7 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     front = pandoc.html_to_ast(front_html)["blocks"]
     # After the abstract div and its end marker; each figure its PNG or JPEG rendition, which pandoc embeds.
     body = shared.media.retarget({"blocks": document.ast["blocks"][2:]}, "docx")["blocks"]
+    body = equations_apart(body)
     review = options.review
     if review is not None:  # the review manuscript (press.review)
         from ..review import docx_body
@@ -100,6 +102,37 @@ def set_core_properties(
 
 
 OMML = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+
+
+def equations_apart(node):
+    """``node`` (blocks) with each numbered display equation in a paragraph of its own.
+
+    pandoc's DOCX writer starts a new paragraph at a bare display equation, not at one in its Span
+    (press.equations) with its number: the rows of an align numbered row by row stood side by side
+    in one paragraph, "a = b (1)c = d (2)". A copy where a paragraph is split; the rest shared.
+    """
+    if isinstance(node, list):
+        out: list = []
+        for item in node:
+            if isinstance(item, dict) and item.get("t") in ("Para", "Plain") and any(map(is_equation, item["c"])):
+                out += _split_at_equations(item)
+            else:
+                out.append(equations_apart(item))
+        return out
+    if isinstance(node, dict) and isinstance(node.get("c"), list):
+        return {**node, "c": equations_apart(node["c"])}
+    return node
+
+
+def _split_at_equations(paragraph: dict) -> list[dict]:
+    parts: list[list[dict]] = [[]]
+    for inline in paragraph["c"]:
+        if is_equation(inline):
+            parts += [[inline], []]
+        else:
+            parts[-1].append(inline)
+    spaces = ("Space", "SoftBreak", "LineBreak")
+    return [{"t": paragraph["t"], "c": part} for part in parts if any(i["t"] not in spaces for i in part)]
 
 
 def upright_mathbf(body, texs: list[str]) -> None:

@@ -254,6 +254,25 @@ def _padded(group: list[tuple[dict, re.Match]]) -> dict[int, str]:
     return padded
 
 
+def unaligned(tex: str) -> str | None:
+    """A one-row ``aligned`` (or ``alignedat``) as the row alone, its ``&`` dropped (``\\qquad`` between
+    two column pairs, the space the environment puts there); None for any other TeX.
+
+    A row set on its own aligns with nothing, and so looks the same either way; but LibreOffice reads
+    the alignment mark of a Word equation array as a logical "and" with an empty operand ("∧¿"), so
+    the DOCX gets the row without it."""
+    found = ALIGNED_ROW.match(tex.strip())
+    if found is None or len(_rows(found.group("body"))) != 1:
+        return None
+    cells = _cells(found.group("body"))
+    if len(cells) == 1:
+        return None
+    row = cells[0].strip()
+    for index, cell in enumerate(cells[1:], 1):
+        row += (" " if index % 2 else " \\qquad ") + cell.strip()
+    return row
+
+
 def _stack(cells: list[str]) -> str:
     """The cells one above the other: as wide as the widest (inside a phantom, of no height)."""
     return "\\begin{gathered}" + " \\\\ ".join(cells) + "\\end{gathered}"

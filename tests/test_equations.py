@@ -289,6 +289,29 @@ def test_each_numbered_row_of_an_align_is_a_paragraph_of_its_own_in_the_docx(pro
     assert "".join(rows[0].itertext()).strip().endswith("(2)")
     names = [b.get(f"{w}name") for b in body.iter(f"{w}bookmarkStart")]
     assert "eq:r1" in names and "eq:r2" in names  # each row still the target of its \ref
+    # A row set on its own has no alignment mark ("&", which LibreOffice reads as "∧¿"); the
+    # align* of two rows, set as one equation, keeps its marks for Word to align the rows by.
+    marks = [[t.text for t in p.iter(f"{omml}t") if t.text == "&"] for p in (before, rows[0])]
+    assert marks == [[], []]
+    whole = next(e for e in body.iter(f"{omml}oMath") if "(X⊤X)" in "".join(e.itertext()))  # TEXT's align*
+    assert [t.text for t in whole.iter(f"{omml}t")].count("&") == 2
+
+
+@pytest.mark.parametrize(
+    ("tex", "row"),
+    [
+        (r"\begin{aligned}CL &= k \cdot V_d\end{aligned}", r"CL = k \cdot V_d"),
+        (r"\begin{aligned}x &= 1 & y &= 2\end{aligned}", r"x = 1 \qquad y = 2"),
+        (r"\begin{alignedat}{2}a &= b & c &= {d \& e}\end{alignedat}", r"a = b \qquad c = {d \& e}"),
+        (r"\begin{aligned}a &= b \\ c &= d\end{aligned}", None),  # rows to align: kept
+        (r"\begin{aligned}a\end{aligned}", None),
+        (r"x = \begin{aligned}a &= b\end{aligned}", None),
+    ],
+)
+def test_a_one_row_aligned_goes_to_word_without_its_alignment_marks(tex: str, row: str | None):
+    from press.equations import unaligned
+
+    assert unaligned(tex) == row
 
 
 def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path: Path):

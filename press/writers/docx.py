@@ -9,9 +9,9 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from .. import pandoc
-from ..ast import elements
+from ..ast import elements, replaced
 from ..context import meta_value
-from ..equations import is_equation
+from ..equations import is_equation, unaligned
 from ..templating import render
 from .shared import Shared
 
@@ -33,7 +33,7 @@ def write(shared: Shared, options: WriteOptions) -> bytes:
     front = pandoc.html_to_ast(front_html)["blocks"]
     # After the abstract div and its end marker; each figure its PNG or JPEG rendition, which pandoc embeds.
     body = shared.media.retarget({"blocks": document.ast["blocks"][2:]}, "docx")["blocks"]
-    body = equations_apart(body)
+    body = equations_apart(replaced(body, _unaligned_row))
     review = options.review
     if review is not None:  # the review manuscript (press.review)
         from ..review import docx_body
@@ -102,6 +102,14 @@ def set_core_properties(
 
 
 OMML = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+
+
+def _unaligned_row(element: dict) -> dict | None:
+    """A display equation that is one row of ``aligned`` as the row alone (press.equations.unaligned)."""
+    if element["t"] != "Math" or element["c"][0]["t"] != "DisplayMath":
+        return None
+    row = unaligned(element["c"][1])
+    return None if row is None else {"t": "Math", "c": [element["c"][0], row]}
 
 
 def equations_apart(node):

@@ -243,7 +243,7 @@ def _padded(group: list[tuple[dict, re.Match]]) -> dict[int, str]:
     columns = [[cells[k].strip() if k < len(cells) else "" for cells in rows] for k in range(width)]
     name, argument = group[0][1].group("name"), group[0][1].group("argument") or ""
     padded = {}
-    for (math, _), index in zip(group, range(len(rows)), strict=True):
+    for index, (math, _) in enumerate(group):
         parts = []
         for k, column in enumerate(columns):
             if k % 2 == 0:  # set to the right, as the widest cell above or below

@@ -705,8 +705,10 @@ def _error(tex: str, answer: dict[str, Any]) -> MathError:
     offset = None if offset is None else _unsent(tex, offset)
     # MathJax names the command it was asked for: the author's, where the error is at one of ALIASES.
     at = _ALIAS.match(tex, offset) if offset is not None else None
-    if at is not None and not re.search(rf"\\{ALIASES[at.group(1)]}(?![A-Za-z])", tex):
-        message = re.sub(rf"\\{ALIASES[at.group(1)]}(?![A-Za-z])", lambda _: at.group(), message)
+    if at is not None:
+        asked = re.compile(rf"\\{ALIASES[at.group(1)]}(?![A-Za-z])")
+        if not asked.search(tex):
+            message = asked.sub(lambda _: at.group(), message)
     return MathError(message, offset, code)
 
 

@@ -293,19 +293,31 @@ def _argument(tex: str, start: int) -> str:
     return command.group() if command else tex[start : start + 1]
 
 
+def mathbf_key(char: str) -> str | None:
+    """The letter a plain or bold italic ``char`` is, as ``mathbf_letters`` names it ("x", "A", "beta"
+    for β); None for anything ``\\mathbf`` leaves as pandoc writes it (a capital Greek letter, which it
+    sets bold upright already; a digit; a symbol)."""
+    name = unicodedata.name(char, "").removeprefix(BOLD_ITALIC)
+    found = re.fullmatch(r"(?:LATIN |GREEK )?(SMALL|CAPITAL)(?: LETTER)? ([A-Z]+)", name)
+    if found is None:
+        return None
+    case, letter = found.groups()
+    if len(letter) == 1:
+        return letter.lower() if case == "SMALL" else letter
+    return letter.lower() if case == "SMALL" else None
+
+
 def as_mathbf(text: str, letters: frozenset[str]) -> tuple[str, str]:
     """A bold italic <mi>'s text with each of ``letters`` as ``\\mathbf`` sets it (a Latin letter bold
     upright, a small Greek one as it is), and its mathvariant then ("" for the default)."""
     out, variants = [], set()
     for char in text:
-        rest = unicodedata.name(char, "").removeprefix(BOLD_ITALIC)
-        latin = re.fullmatch(r"(SMALL|CAPITAL) ([A-Z])", rest)
-        greek = re.fullmatch(r"SMALL ([A-Z]+)", rest)
-        if latin and (latin.group(2).lower() if latin.group(1) == "SMALL" else latin.group(2)) in letters:
-            out.append(unicodedata.lookup(f"MATHEMATICAL BOLD {rest}"))
+        key = mathbf_key(char) if unicodedata.name(char, "").startswith(BOLD_ITALIC) else None
+        if key in letters and len(key) == 1:
+            out.append(_in_alphabet(key, "bold")[0])
             variants.add("bold")
-        elif greek and not latin and greek.group(1).lower() in letters:
-            out.append(unicodedata.lookup(f"GREEK SMALL LETTER {greek.group(1)}"))
+        elif key in letters:
+            out.append(unicodedata.lookup(f"GREEK SMALL LETTER {key.upper()}"))
             variants.add("")
         else:
             out.append(char)

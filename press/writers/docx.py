@@ -148,9 +148,7 @@ def upright_mathbf(body, texs: list[str]) -> None:
     LaTeX: pandoc 3.9 writes it bold italic, as for ``\\boldsymbol`` (press.mathml, the page's the same).
     ``texs``: the TeX of each equation pandoc wrote, in order; nothing is changed unless they and the
     document's equations are as many."""
-    import unicodedata
-
-    from ..mathml import mathbf_letters
+    from ..mathml import mathbf_key, mathbf_letters
 
     equations = [e for e in body.iter(f"{OMML}oMath")]
     if len(equations) != len(texs):
@@ -161,11 +159,9 @@ def upright_mathbf(body, texs: list[str]) -> None:
             style, text = run.find(f"{OMML}rPr/{OMML}sty"), run.findtext(f"{OMML}t") or ""
             if style is None or style.get(f"{OMML}val") != "bi" or len(text) != 1:
                 continue
-            name = unicodedata.name(text, "")
-            if text.isascii() and text in letters:
-                style.set(f"{OMML}val", "b")
-            elif name.startswith("GREEK SMALL LETTER ") and name.removeprefix("GREEK SMALL LETTER ").lower() in letters:
-                style.set(f"{OMML}val", "i")  # \mathbf leaves a small Greek letter as it is
+            key = mathbf_key(text)
+            if key in letters:  # a Latin letter bold upright; a small Greek one italic, as \mathbf leaves it
+                style.set(f"{OMML}val", "b" if len(key) == 1 else "i")
 
 
 def normalise_zip(data: bytes) -> bytes:

@@ -324,6 +324,43 @@ def test_the_docx_has_word_equations_that_libreoffice_shows(out: Path, tmp_path:
     squashed = re.sub(r"\s+", "", text)
     assert "CL=k⋅V" in squashed, "LibreOffice dropped the Word equations (is libreoffice-math installed?)"
     assert "(1)" in squashed and "(3)" in squashed
+    assert "(X⊤X)−1X⊤y" in squashed  # the rest after (…)^{-1} was lost (the test below)
+
+
+# Each: the TeX, and what LibreOffice's PDF of the DOCX shows of it, in pieces (whitespace removed; a
+# script's place in pdftotext's text varies). Before the DOCX marked them, a script on ")" or "]" (its
+# lone base) or an unpaired bracket showed "¿" and lost the rest of the equation, and every "|" was
+# "∨" (logical or).
+BRACKETS = [
+    (r"(X^\top X)^{-1} X^\top y = b", ["(X⊤X)−1X⊤y=b"]),
+    (r"f(x)^2 + 1 = g", ["f(x)", "+1=g"]),
+    (r"[x]_i + y = h", ["[x]i+y=h"]),
+    (r"((a)^2 + b)^3 = e", ["((a)", "+b)", "=e"]),
+    (r"|x|^2 + \|v\|_2 = w", ["|x|", "+∥v∥2=w"]),
+    (r"P(A | B) = 0.5", ["P(A|B)=0.5"]),
+    (r"x \in [0, 1) \cup (2, 3] = s", ["x∈[0,1)∪(2,3]=s"]),
+]
+
+
+def test_libreoffice_shows_scripts_on_brackets_bars_and_intervals_in_the_docx(project: Path, tmp_path: Path):
+    line = "Brackets: " + " and ".join(f"${tex}$" for tex, _ in BRACKETS) + ". End of brackets."
+    copy, _ = with_line_in_intro(project, tmp_path / "brackets", line)
+    assert run_cli("docx", "--root", str(copy), "--out", str(tmp_path / "out")).returncode == 0
+    docx = tmp_path / "out" / f"{SLUG}.docx"
+    with zipfile.ZipFile(docx) as word:
+        document = etree.fromstring(word.read("word/document.xml"))
+    m = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+    bases = ["".join(e.itertext()) for script in document.iter(f"{m}sSup", f"{m}sSub") for e in script.findall(f"{m}e")]
+    assert "(X⊤X)" in bases and "f" not in bases and "[x]" in bases and "|x|" in bases  # the group is the base
+    squashed = re.sub(
+        r"\s+",
+        "",
+        subprocess.run(["pdftotext", str(libreoffice_pdf(docx, tmp_path)), "-"], capture_output=True, text=True).stdout,
+    )
+    shown = squashed[squashed.index("Brackets:") : squashed.index("Endofbrackets.")]
+    assert "¿" not in shown and "∨" not in shown
+    for _, pieces in BRACKETS:
+        assert all(piece in shown for piece in pieces), (pieces, shown)
 
 
 def test_the_jats_has_formulas_with_mathml_and_tex(project: Path, tmp_path: Path):

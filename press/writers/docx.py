@@ -71,13 +71,17 @@ def set_core_properties(
 ) -> bytes:
     """Title, creators, keywords and the licence in the DOCX core properties, with fixed dates; the
     review layout's page setup and styles when ``review`` is given (press.review); ``\\mathbf`` upright
-    in the Word equations of ``texs``, the TeX of each in order (``upright_mathbf``)."""
+    in the Word equations of ``texs``, the TeX of each in order (``upright_mathbf``), each script on a
+    bracketed group set on the whole group (``scripts_on_groups``) and each bar or unpaired bracket
+    a literal character (``literal_brackets``)."""
     from docx import Document as WordDocument
 
     metadata = document.metadata
     word = WordDocument(io.BytesIO(data))
     if texs:
         upright_mathbf(word.element.body, texs)
+        scripts_on_groups(word.element.body)
+        literal_brackets(word.element.body)
     if review is not None:
         from ..review import format_docx
 
@@ -162,6 +166,105 @@ def upright_mathbf(body, texs: list[str]) -> None:
             key = mathbf_key(text)
             if key in letters:  # a Latin letter bold upright; a small Greek one italic, as \mathbf leaves it
                 style.set(f"{OMML}val", "b" if len(key) == 1 else "i")
+
+
+# A closing bracket (as pandoc writes it in a Word equation's run) and the one that opens its group.
+CLOSING = {
+    ")": "(",
+    "]": "[",
+    "}": "{",
+    "\u27e9": "\u27e8",
+    "\u2309": "\u2308",
+    "\u230b": "\u230a",
+    "|": "|",
+    "\u2016": "\u2016",
+}
+SCRIPTS = {f"{OMML}sSup", f"{OMML}sSub", f"{OMML}sSubSup"}
+
+
+def scripts_on_groups(body) -> None:
+    """Each script whose base is a lone closing bracket given the whole bracketed group as its base.
+
+    pandoc writes ``(X^\\top X)^{-1}``, ``f(x)^2`` and ``[x]_i`` with the closing bracket alone as the
+    script's base, and the group's opening bracket and contents before it. Word draws that as it
+    should; LibreOffice cannot read a base that is a lone ``)``, shows "¿" and drops the rest of
+    the equation. With the group as the base, both draw it, and the script is on what it belongs
+    to. A bracket with no opening one before it, at the same depth in the same part of the
+    equation, is left as it is."""
+    for script in [element for element in body.iter() if element.tag in SCRIPTS]:
+        base = script.find(f"{OMML}e")
+        if base is None or len(base) != 1 or base[0].tag != f"{OMML}r":
+            continue
+        closer = _run_text(base[0])
+        if closer not in CLOSING:
+            continue
+        group = _group_before(script, CLOSING[closer], closer)
+        for position, element in enumerate(group or ()):
+            base.insert(position, element)  # moved: lxml takes it from where it stood
+
+
+def _group_before(script, opener: str, closer: str) -> list | None:
+    """The runs and elements before ``script``, from the bracket that opens the group it closes; None
+    when there is none."""
+    group: list = []
+    depth = 0
+    for element in script.itersiblings(preceding=True):
+        if not isinstance(element.tag, str) or not element.tag.startswith(OMML):
+            return None  # a bookmark or anything else of Word's between: not one formula's group
+        group.insert(0, element)
+        text = _run_text(element) if element.tag == f"{OMML}r" else None
+        if text == opener and depth == 0:
+            return group
+        if text == closer and opener != closer:
+            depth += 1
+        elif text == opener:
+            depth -= 1
+    return None
+
+
+PAIRED = {")": "(", "]": "["}  # the brackets LibreOffice pairs as a group; "|" it reads as "or"
+
+
+def literal_brackets(body) -> None:
+    """Each bar, and each bracket without its partner in the same part of an equation, marked a literal
+    character (``m:lit``), so that LibreOffice draws it as it is.
+
+    LibreOffice reads a Word equation's characters as its own formula language, where ``|`` is the
+    logical "or" (``P(A | B)`` became "P(A ∨ B)") and a bracket must be closed by its partner: an
+    interval such as ``[0, 1)`` showed "¿" and lost the rest. A literal run it takes as text. Word
+    draws a literal run as before: the mark only stops its reading the character as an operator
+    when an equation is retyped (ECMA-376, 22.1.2.61). Brackets paired ``(…)`` and ``[…]`` are left
+    as they are."""
+    for part in {run.getparent() for run in body.iter(f"{OMML}r")}:
+        opened: list = []
+        for run in part.iterchildren(f"{OMML}r"):
+            text = _run_text(run)
+            if text == "|":
+                _literal(run)
+            elif text in ("(", "["):
+                opened.append(run)
+            elif text in PAIRED:
+                if opened and _run_text(opened[-1]) == PAIRED[text]:
+                    opened.pop()
+                else:
+                    _literal(run)
+        for run in opened:
+            _literal(run)
+
+
+def _literal(run) -> None:
+    from lxml import etree
+
+    properties = run.find(f"{OMML}rPr")
+    if properties is None:
+        properties = etree.Element(f"{OMML}rPr")
+        run.insert(0, properties)
+    if properties.find(f"{OMML}lit") is None:
+        properties.insert(0, etree.Element(f"{OMML}lit"))  # the first of m:rPr's children (CT_RPR)
+
+
+def _run_text(run) -> str:
+    return "".join(t.text or "" for t in run.iter(f"{OMML}t")).strip()
 
 
 def normalise_zip(data: bytes) -> bytes:

@@ -268,7 +268,7 @@ def _rebuild(run: Rebuild, prefetch: Any) -> tuple[BuildResult, dict[str, Output
         html_parts[renderings[0]].prerender(run.pool, rendering_ast(renderings[0], unresolved, media))
 
     def parsed(parse: Any) -> None:  # the media stage looks for no figure or equation the parse has not
-        media.expect(parse.has_images, parse.has_math)
+        media.expect(parse.has_images, parse.has_math, parse.has_units)
 
     shared: list[Shared] = []
 

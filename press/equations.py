@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable
 
 from .ast import elements, text_inlines
+from .siunitx import COMMAND as SIUNITX
+from .siunitx import is_command
 
 EQUATION_CLASS = "equation"
 # LaTeX display environments -> what the renderers (MathJax, pandoc's texmath) set inside $$ ... $$.
@@ -45,18 +47,22 @@ ID_AFTER = re.compile(r"^\{#(?P<id>eq[:-][^\s{}]+)\}$")
 CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:", "tbl-", "fig-", "sec-", "eq-")
 
 
-def normalise(blocks: list[dict]) -> tuple[bool, bool]:
+def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
     """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references.
 
-    Returns whether ``blocks`` hold an image and whether they hold math: this walk sees every element,
-    and the media stage need not look for either in a document that has none.
+    Returns whether ``blocks`` hold an image and whether they hold math, and the elements with siunitx
+    commands (press.siunitx: raw TeX in the text, and math): this walk sees every element, and the
+    media stage need not look for any of them in a document that has none.
     """
     images = math = False
+    units: list[dict] = []
     for element in elements(blocks):
         kind = element["t"]
         images = images or kind == "Image"
         math = math or kind == "Math"
         content = element.get("c")
+        if (kind == "RawInline" and is_command(element)) or (kind == "Math" and SIUNITX.search(content[1])):
+            units.append(element)
         if kind in ("Figure", "Table"):
             _caption_label(element)
         if element["t"] in ("Para", "Plain") and isinstance(content, list):
@@ -65,7 +71,7 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool]:
             equations = _environment(content[1])
             if equations is not None:
                 element["t"], element["c"] = "Para", equations
-    return images, math
+    return images, math, units
 
 
 def _inlines(inlines: list[dict]) -> list[dict]:

@@ -40,6 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import siunitx
+from .siunitx import COMMAND as SIUNITX
+
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES_ENV = "PRESS_NODE_MODULES"
 PACKAGES = {"mathjax": "4.1.3", "@mathjax/mathjax-stix2-font": "4.1.0"}  # the pins package.json should carry
@@ -246,6 +249,10 @@ _WORKER_SHA256 = hashlib.sha256(WORKER.encode("utf-8")).hexdigest()
 
 def _key(tex: str, display: bool, packages: dict[str, str]) -> str:
     material = {"tex": tex, "display": bool(display), "packages": packages, "worker": _WORKER_SHA256, "format": FORMAT}
+    if SIUNITX.search(tex):  # node is asked for pandoc's reading of its siunitx commands (_replacements)
+        from .pandoc import pandoc_version
+
+        material["pandoc"] = pandoc_version()
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -476,6 +483,7 @@ def render_all(expressions: list[tuple[str, bool]]) -> None:
             asked.append((tex, display, future))
     if not asked:
         return  # all typeset already, or kept as valid: no node process is started for nothing
+    siunitx.read_in([tex for tex, _, _ in asked])  # what node is asked for them (_replacements)
     done = 0
     try:
         for answer in _ask_many([(tex, display) for tex, display, _ in asked]):
@@ -509,6 +517,7 @@ def _asked(tex: str, display: bool, mathml: bool = False) -> dict[str, Any]:
     problem = _before(tex)
     if problem is not None:
         raise problem
+    siunitx.read_in([tex])  # what node is asked for its siunitx commands (_replacements)
     return _ask(tex, display, mathml)
 
 
@@ -712,20 +721,32 @@ def _error(tex: str, answer: dict[str, Any]) -> MathError:
     return MathError(message, offset, code)
 
 
+def _replacements(tex: str) -> list[tuple[int, int, str]]:
+    """(start, end, TeX) of what node is asked instead, in order: each of ALIASES as MathJax's command,
+    and each siunitx command as pandoc's reading of it (press.siunitx)."""
+    out = [(m.start(), m.end(), "\\" + ALIASES[m.group(1)]) for m in _ALIAS.finditer(tex)]
+    if SIUNITX.search(tex):
+        units = siunitx.replacements(tex)
+        out = sorted([r for r in out if not any(s <= r[0] < e for s, e, _ in units)] + units)
+    return out
+
+
 def _sent(tex: str) -> str:
-    """``tex`` as node is asked to typeset it: each of ALIASES as MathJax's command."""
-    return _ALIAS.sub(lambda found: "\\" + ALIASES[found.group(1)], tex)
+    """``tex`` as node is asked to typeset it (_replacements)."""
+    for start, end, written in reversed(_replacements(tex)):
+        tex = tex[:start] + written + tex[end:]
+    return tex
 
 
 def _unsent(tex: str, offset: int) -> int:
-    """The offset in ``tex`` of ``offset`` in _sent(tex): within an alias, where the author's command starts."""
+    """The offset in ``tex`` of ``offset`` in _sent(tex): within a replacement, where the author's command starts."""
     shift = 0
-    for found in _ALIAS.finditer(tex):
-        start, grown = found.start() + shift, len(ALIASES[found.group(1)]) + 1 - len(found.group())
-        if offset < start:
+    for start, end, written in _replacements(tex):
+        grown = len(written) - (end - start)
+        if offset < start + shift:
             break
-        if offset < start + len(found.group()) + grown:
-            return found.start()
+        if offset < start + shift + len(written):
+            return start
         shift += grown
     return offset - shift
 

@@ -321,6 +321,7 @@ class Parsed:
     api_version: list[int]
     has_images: bool = True  # False: the media stage need not look for figures (True: it looks)
     has_math: bool = True
+    has_units: bool = True  # siunitx commands in math (press.siunitx); False: no equation has one
 
 
 def environment_epoch() -> int | None:

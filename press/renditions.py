@@ -24,12 +24,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from . import siunitx
 from .ast import elements, replaced
 from .equations import aligned_rows
 from .formats import FORMATS
 from .model import PressError, display_path, error
 from .project import Project, locate
 from .publish import replace
+from .siunitx import COMMAND as SIUNITX
 
 if TYPE_CHECKING:  # imported when a document has figures: press.media's import costs every build
     from . import media
@@ -76,6 +78,7 @@ class Media:
         # What the parse found (expect): None until told, and then no walk looks for what is not there.
         self._images: bool | None = None
         self._math: bool | None = None
+        self._units: bool | None = None  # siunitx commands in math (press.siunitx)
         self._renditions: dict[tuple[str, str], Future] = {}  # (target, rendition kind) -> its file
         self._published: dict[str, Path] = {}  # name beside the page -> rendition file
         self._vouched: dict[str, dict[str, Any]] = {}  # eq-<key> -> size and SVG hash, of those used (keep)
@@ -93,9 +96,10 @@ class Media:
         self._keeping_allowed.set()
         self._lock = threading.RLock()
 
-    def expect(self, images: bool, math: bool) -> None:
-        """Whether the document has images and math at all (press.equations sees every element)."""
-        self._images, self._math = images, math
+    def expect(self, images: bool, math: bool, units: bool = True) -> None:
+        """Whether the document has images and math at all, and siunitx commands in its math
+        (press.equations sees every element)."""
+        self._images, self._math, self._units = images, math, units
 
     @property
     def math_expected(self) -> bool | None:
@@ -190,7 +194,9 @@ class Media:
         # The DOCX's Word equations come from pandoc's TeX reader: TeX it cannot read is given as its
         # reading of MathJax's MathML (press.mathml). The page and the JATS are mended after pandoc.
         word = self._word_tex(ast) if fmt == "docx" and self._math is not False else {}
-        if self._images is False and not word and (not typeset or self._math is False):
+        # pandoc's math reader runs siunitx's units together: the others get its LaTeX reader's reading.
+        units = not typeset and self._math is not False and self._units is not False
+        if self._images is False and not word and not units and (not typeset or self._math is False):
             return ast
         # The rows of an environment LaTeX numbers row by row, set one by one with their columns lined up.
         rows = aligned_rows(ast["blocks"]) if typeset and self._math is not False else {}
@@ -201,7 +207,7 @@ class Media:
                 attr, inlines, (_, title) = element["c"]
                 attr, target = self._image(source, attr, fmt)
                 return {"t": "Image", "c": [attr, inlines, [target, title]]}
-            if kind == "Math" and (typeset or word):
+            if kind == "Math" and (typeset or word or units):
                 mode, tex = element["c"]
                 display = mode["t"] == "DisplayMath"
                 if typeset:
@@ -210,6 +216,8 @@ class Media:
                     return {"t": "RawInline", "c": ["html", shown]}
                 if (tex, display) in word:
                     return {"t": "Math", "c": [mode, word[(tex, display)]]}
+                if units and SIUNITX.search(tex):
+                    return {"t": "Math", "c": [mode, siunitx.expanded(tex)]}
             return None
 
         blocks = replaced(ast["blocks"], retargeted)

@@ -87,6 +87,16 @@ def unavailable(message: str) -> None:
     pytest.skip(message)
 
 
+def needs_mathjax() -> None:
+    """Skip (fail in CI) where node or the MathJax packages are missing."""
+    from press import math
+
+    try:
+        math.node_modules()
+    except math.MathUnavailable as exc:
+        unavailable(str(exc))
+
+
 def chromium(playwright):
     """Debian's Chromium, launched headless by Playwright (no downloaded browser)."""
     if not CHROMIUM.exists():

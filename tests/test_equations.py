@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import FIXTURES, chromium, copy_project, libreoffice_pdf, run_cli, unavailable
+from conftest import FIXTURES, chromium, copy_project, libreoffice_pdf, needs_mathjax, run_cli
 from lxml import etree, html
 
 from press import math
@@ -50,10 +50,7 @@ COUNT = 7  # two inline, five display
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    try:
-        math.node_modules()
-    except math.MathUnavailable as exc:
-        unavailable(str(exc))
+    needs_mathjax()
     project = copy_project(FIXTURES / "minimal", tmp_path_factory.mktemp("equations") / "project")
     results = project / "manuscript" / "results.md"
     results.write_text(results.read_text(encoding="utf-8") + TEXT, encoding="utf-8")

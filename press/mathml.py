@@ -28,6 +28,8 @@ import threading
 import unicodedata
 from collections import Counter
 
+from .tex import group_end
+
 Pair = tuple[str, bool]  # an expression's TeX and whether it is a display equation
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -283,12 +285,8 @@ def mathbf_letters(tex: str) -> frozenset[str]:
 def _argument(tex: str, start: int) -> str:
     """The argument at ``start``: a braced group (its content), a command, or one character."""
     if tex.startswith("{", start):
-        depth = 0
-        for index in range(start, len(tex)):
-            depth += {"{": 1, "}": -1}.get(tex[index], 0) if tex[index - 1 : index] != "\\" else 0
-            if depth == 0:
-                return tex[start + 1 : index]
-        return tex[start + 1 :]
+        end = group_end(tex, start)
+        return tex[start + 1 : end - 1] if end is not None else tex[start + 1 :]
     command = re.match(r"\\[A-Za-z]+", tex[start:])
     return command.group() if command else tex[start : start + 1]
 

@@ -247,18 +247,30 @@ class InOrder:
         self.cursor = 0
         self._index: LineIndex | None = None
 
-    def find(self, needle: str, past: bool = True) -> tuple[int | None, int | None]:
-        """1-based line and column of ``needle`` from the cursor, or (None, None) when it is not there.
+    def find(self, needle: str, past: bool = True, before: int | None = None) -> tuple[int | None, int | None]:
+        """1-based line and column of ``needle`` from the cursor, or (None, None) when it is not there
+        (or not wholly ``before`` that offset, when given).
 
         The cursor moves past it, or with ``past=False`` one character on (the needle is only the start
         of what was looked for, and the next thing may begin inside it).
         """
-        at = self.text.find(needle, self.cursor) if needle else -1
+        at = self.text.find(needle, self.cursor, len(self.text) if before is None else before) if needle else -1
         if at < 0:
             return None, None
         self.cursor = at + (len(needle) if past else 1)
         self._index = self._index or LineIndex(self.text)
         return self._index.position(at)
+
+    def peek(self, pattern: re.Pattern) -> re.Match | None:
+        """``pattern``'s next match from the cursor, the cursor left where it is (``take`` moves it)."""
+        return pattern.search(self.text, self.cursor)
+
+    def take(self, match: re.Match) -> tuple[int, int]:
+        """1-based line and column where the group of ``match`` that matched starts (the match, without
+        one); the cursor moves past the match."""
+        self.cursor = match.end()
+        self._index = self._index or LineIndex(self.text)
+        return self._index.position(match.start(match.lastindex or 0))
 
 
 @dataclass(frozen=True)

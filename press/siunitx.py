@@ -26,6 +26,8 @@ import json
 import re
 import threading
 
+from .tex import group_end
+
 # The number of brace arguments each takes (after an optional [options]); the last is the unit where
 # the command has one (UNITS).
 ARGUMENTS = {
@@ -83,7 +85,7 @@ def commands(tex: str) -> list[tuple[int, int, str]]:
                 continue
             position = _skip_space(tex, close + 1)
         for _ in range(ARGUMENTS[name]):
-            end = _group_end(tex, position)
+            end = group_end(tex, position)
             if end is None:
                 break
             arguments.append((position, end))
@@ -104,27 +106,6 @@ def _skip_space(tex: str, position: int) -> int:
     while position < len(tex) and tex[position].isspace():
         position += 1
     return position
-
-
-def _group_end(tex: str, position: int) -> int | None:
-    """The end of the brace group that starts at ``position``; None if none does, or it is not closed."""
-    if not tex.startswith("{", position):
-        return None
-    depth = 0
-    index = position
-    while index < len(tex):
-        char = tex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    return None
 
 
 def _powered(unit: str) -> str:

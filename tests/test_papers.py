@@ -300,17 +300,36 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
         ("draft.md", 4, "corresponding-author-missing"),
         ("draft.md", 9, "metadata-csl-renamed"),
         ("refs.bib", 1, "bib-no-doi"),
-    }  # no raw-latex: \cite, \ref, \eqref, \label and the environments are all understood
+    }  # no raw-latex: \cite, \ref, \eqref, \label, \newcommand, \SI and the environments are all understood
     out = root / "build"
     (pdf,) = out.glob("*.pdf")
     text = " ".join(pdf_text(pdf).replace("-\n", "").split())  # a word hyphenated at a line's end
     assert "decays as in (1), and the half-life follows from the rate constant (Equation 2)" in text
+    assert "of 5 mg kg−1 gives" in text.replace("\xa0", " ") and "in l h−1." in text.replace("\xa0", " ")
     assert "textbook material (1); see Table 1 for the symbols" in text
     assert "\\" not in text and "Émilie Garçon" in text and "Laboratoire d'exemple" in text
     page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
     assert len(page.xpath("//math[@display='block']")) == 2 and page.xpath("//*[@id='eq:half']")
+    shown = [m.xpath("string(semantics/*[1])").replace("\u2061", "") for m in page.xpath("//math")]
+    assert shown[2:4] == ["D", "AUC=D/CL"]  # the macros applied
     docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
     assert docx.count("<m:oMathPara>") == 2
+
+
+def test_an_error_in_an_equation_that_uses_a_macro_is_at_its_line(tmp_path):
+    # pandoc applies the draft's \newcommand macros to the math it reads: the TeX the checks get is not
+    # the text's, and is found as the next math of the text instead.
+    root = paper(tmp_path, "latex-first")
+    draft = root / "draft.md"
+    text = draft.read_text(encoding="utf-8").replace("$\\AUC = \\dose / CL$", "$\\AUC = \\dose / CL + \\fracc{a}$")
+    draft.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "fracc" in row)
+    result = run_cli("check", "--root", str(root))
+    assert result.returncode == 1
+    assert (
+        f"draft.md:{line}:2: error[math-syntax]: this equation cannot be typeset: Undefined control sequence \\fracc"
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("abstract", [False, True])
@@ -381,11 +400,11 @@ def test_labels_on_two_rows_of_an_align_number_each_row_as_latex_does(tmp_path):
     widths = Counter(
         re.search(r'width="([0-9.]+)em"', svg.read_text()).group(1) for svg in (out / ".press-media").glob("eq-*.svg")
     )
-    assert max(widths.values()) == 3  # (of six: the table's two inline ones, and (1))
+    assert max(widths.values()) == 3  # (of nine: three inline ones in the text, two in the table, and (1))
     with pikepdf.open(next(out.glob("*.pdf"))) as pdf:
         alts = [str(node.get("/Alt")) for node in _structure(pdf.Root.StructTreeRoot) if node.get("/S") == "/Formula"]
     assert any(alt.startswith("\\begin{aligned}CL &= k \\cdot V_d") for alt in alts)
-    assert len(alts) == 6 and not any("mathllap" in alt or "hphantom" in alt for alt in alts)
+    assert len(alts) == 9 and not any("mathllap" in alt or "hphantom" in alt for alt in alts)
 
 
 def _structure(root) -> list:

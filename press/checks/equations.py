@@ -39,6 +39,7 @@ class Expression:
     file: str
     line: int | None
     column: int | None  # where the TeX starts in the source
+    exact: bool = True  # the TeX is there as it is: a place in it is a place in the source (_moved)
 
 
 def equations_in(manuscript: Manuscript, parsed: Parsed) -> list[Expression]:
@@ -50,23 +51,40 @@ def equations_in(manuscript: Manuscript, parsed: Parsed) -> list[Expression]:
         for element in elements(blocks):
             if element["t"] == "Math":
                 tex, display = element["c"][1], element["c"][0]["t"] == "DisplayMath"
-                line, column = _find(places, tex)
-                found.append(Expression(tex, display, section.display, line, column))
+                line, column, exact = _find(places, tex, display)
+                found.append(Expression(tex, display, section.display, line, column, exact))
     return found
+
+
+# A math span as pandoc's Markdown reader takes one ($$...$$, or $...$ with no space inside the dollars),
+# its TeX the group that matched.
+MATH_SPAN = re.compile(r"(?<![\\$])(?:\$\$(.+?)\$\$|\$(?![\s$])((?:\\.|[^$\\])*?)(?<!\s)\$)", re.S)
 
 
 # The environments press.equations wraps a LaTeX environment's body in: not in the author's text.
 WRAPPER = re.compile(r"\\(?:begin|end)\{(?:aligned|gathered|alignedat)\}(?:\{\d+\})?")
 
 
-def _find(places: InOrder, tex: str) -> tuple[int | None, int | None]:
-    """Where ``tex`` starts in its text; for a LaTeX environment made display math, where its body does."""
+def _find(places: InOrder, tex: str, display: bool) -> tuple[int | None, int | None, bool]:
+    """Where ``tex`` starts in its text, and whether it is there as it is; for a LaTeX environment made
+    display math, where its body does.
+
+    The next math span of the text is it when its TeX is ``tex``; else ``tex`` is looked for before that
+    span (a LaTeX environment's body has no dollars); else pandoc has applied the text's
+    ``\\newcommand`` macros to it, and that span is it, written otherwise (if of its kind, inline or
+    display)."""
+    span = places.peek(MATH_SPAN)
+    if span is not None and span.group(span.lastindex).strip() == tex.strip():
+        return *places.take(span), True
     inner = WRAPPER.sub("", tex).strip()
-    for needle in (tex.strip(), inner, inner.split("\n", 1)[0].strip()):
-        line, column = places.find(needle, past=False)
+    first_row = inner.split("\n", 1)[0].strip().removesuffix("\\\\").strip()
+    for needle in (tex.strip(), inner, first_row):
+        line, column = places.find(needle, past=False, before=span.start() if span is not None else None)
         if line is not None:
-            return line, column
-    return None, None
+            return line, column, True
+    if span is not None and (span.lastindex == 1) == display:  # $$...$$ for a display equation
+        return *places.take(span), False
+    return None, None, False
 
 
 def check_equations(expressions: list[Expression], valid: Memo | None = None) -> list[Diagnostic]:
@@ -105,7 +123,7 @@ def check_equations(expressions: list[Expression], valid: Memo | None = None) ->
             typeset.append((expression, key))
             continue
         line, column = expression.line, expression.column
-        if line is not None and problem.offset is not None:
+        if line is not None and problem.offset is not None and expression.exact:
             line, column = _moved(expression, problem.offset)
         found.append(
             error(

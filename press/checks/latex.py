@@ -10,12 +10,19 @@ import re
 
 from ..ast import elements
 from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, warning
+from ..tex import group_end
 
 CITE = re.compile(
     r"^\\(?P<command>cite[tp]?|citeauthor|citeyear|parencite|textcite|autocite)\*?(?:\[[^\]]*\])*\{(?P<keys>[^{}]+)\}$"
 )
 REFERENCE = re.compile(r"^\\(?:ref|autoref|eqref|cref|Cref|pageref)\{(?P<id>[^{}]+)\}$")
 LABEL = re.compile(r"^\\label\{(?P<id>[^{}]+)\}$")
+# A macro definition as pandoc's Markdown reader applies it to the math and raw TeX after it
+# (latex_macros): the name, then the argument count and a default, up to the definition's brace group.
+DEFINITION = re.compile(
+    r"\\(?:(?:re|provide)?newcommand\*?|DeclareMathOperator\*?)\s*(?:\{\s*\\[A-Za-z]+\s*\}|\\[A-Za-z]+)"
+    r"\s*(?:\[\d\]\s*)?(?:\[[^\]]*\]\s*)?"
+)
 
 
 def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
@@ -29,6 +36,8 @@ def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
             if element["t"] not in ("RawInline", "RawBlock") or element["c"][0] not in ("tex", "latex"):
                 continue
             raw = element["c"][1]
+            if definitions_only(raw):
+                continue  # pandoc has applied them: nothing of them was meant to be shown
             line, column = places.find(raw)
             shown = raw.strip() if len(raw.strip()) <= 40 else raw.strip()[:37] + "..."
             found.append(
@@ -42,6 +51,21 @@ def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def definitions_only(raw: str) -> bool:
+    """Whether ``raw`` is nothing but macro definitions (``\\newcommand``, ``\\DeclareMathOperator``, ...)."""
+    position = 0
+    while True:
+        while position < len(raw) and raw[position].isspace():
+            position += 1
+        if position == len(raw):
+            return position > 0
+        head = DEFINITION.match(raw, position)
+        end = group_end(raw, head.end()) if head else None
+        if end is None:
+            return False
+        position = end
 
 
 def instead(raw: str) -> str:

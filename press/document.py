@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import citeproc, equations, pandoc, siunitx
+from . import citeproc, equations, latex_text, pandoc, siunitx
 from .ast import elements, text_inlines
 from .checks.citations import citation_diagnostics
 from .equations import CROSSREF_PREFIXES, is_equation, reference_style
@@ -231,17 +231,20 @@ def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> 
         ) from None
     groups = split_by_file(ast, len(sections))
     found = [equations.normalise(group) for group in groups]
-    units = [element for _, _, elements_with_units in found for element in elements_with_units]
-    if units:  # read in one pandoc run, in the text and in math (press.siunitx)
-        siunitx.read_in([element["c"][1] for element in units])
-        siunitx.in_text([element for element in units if element["t"] == "RawInline"])
+    latex = [element for _, _, elements_with_latex in found for element in elements_with_latex]
+    raws = [element for element in latex if element["t"] == "RawInline"]
+    units = [element["c"][1] for element in latex if element["t"] == "Math"]
+    if latex:  # one pandoc run reads them, the text's raw TeX and the math's siunitx (press.latex_text)
+        sources = [siunitx.rewritten(element["c"][1].strip()) for element in raws]
+        latex_text.read(sources + siunitx.sources_in(units))
+        latex_text.in_text(raws, sources)
     citations: list[CitationUse] = []
     crossrefs: list[CitationUse] = []
     for section, section_blocks in zip(sections, groups, strict=True):
         for use in locate(section.text, cite_ids(section_blocks), section.display):
             (crossrefs if use.key.startswith(CROSSREF_PREFIXES) else citations).append(use)
     has_images, has_math = any(images for images, _, _ in found), any(math for _, math, _ in found)
-    has_units = any(element["t"] == "Math" for element in units)
+    has_units = bool(units)
     return Parsed(groups, citations, crossrefs, ast["pandoc-api-version"], has_images, has_math, has_units)
 
 

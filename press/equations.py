@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from .ast import elements, text_inlines
 from .siunitx import COMMAND as SIUNITX
-from .siunitx import is_command
+from .tex import definitions_only
 
 EQUATION_CLASS = "equation"
 # LaTeX display environments -> what the renderers (MathJax, pandoc's texmath) set inside $$ ... $$.
@@ -50,19 +50,22 @@ CROSSREF_PREFIXES = ("tbl:", "fig:", "sec:", "eq:", "tbl-", "fig-", "sec-", "eq-
 def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
     """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references.
 
-    Returns whether ``blocks`` hold an image and whether they hold math, and the elements with siunitx
-    commands (press.siunitx: raw TeX in the text, and math): this walk sees every element, and the
-    media stage need not look for any of them in a document that has none.
+    Returns whether ``blocks`` hold an image and whether they hold math, and the raw TeX left in the text
+    and the math with siunitx commands (press.latex_text and press.siunitx read them): this walk sees
+    every element, and the media stage need not look for any of them in a document that has none. A
+    citation's own TeX (``\\cite{a}`` made a Cite) is not walked.
     """
     images = math = False
-    units: list[dict] = []
-    for element in elements(blocks):
+    latex: list[dict] = []
+    for element in elements(blocks, prune=frozenset({"Cite"})):
         kind = element["t"]
         images = images or kind == "Image"
         math = math or kind == "Math"
         content = element.get("c")
-        if (kind == "RawInline" and is_command(element)) or (kind == "Math" and SIUNITX.search(content[1])):
-            units.append(element)
+        if kind == "RawInline" and content[0] in ("tex", "latex") and not definitions_only(content[1]):
+            latex.append(element)
+        elif kind == "Math" and SIUNITX.search(content[1]):
+            latex.append(element)
         if kind in ("Figure", "Table"):
             _caption_label(element)
         if element["t"] in ("Para", "Plain") and isinstance(content, list):
@@ -71,7 +74,7 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
             equations = _environment(content[1])
             if equations is not None:
                 element["t"], element["c"] = "Para", equations
-    return images, math, units
+    return images, math, latex
 
 
 def _inlines(inlines: list[dict]) -> list[dict]:

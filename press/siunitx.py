@@ -1,14 +1,13 @@
 """siunitx's numbers, units and quantities (``\\SI``, ``\\si``, ``\\num``, ``\\qty``, ``\\unit``, ``\\ang``, the
 ranges and lists), as papers first written for LaTeX carry them, read by pandoc's LaTeX reader.
 
-pandoc's Markdown reader keeps such a command in the text as raw TeX, which every output here drops
-("A dose of  was given"); MathJax has no siunitx package, and pandoc's TeX math reader runs a
-quantity's units together ("5 mgkg⁻¹"). pandoc's LaTeX reader reads them as siunitx sets them by
-default ("5 mg kg⁻¹", "1.5 × 10⁻³", "37 °C"), one pandoc run for all of a document's (``read``):
+MathJax has no siunitx package, and pandoc's TeX math reader runs a quantity's units together
+("5 mgkg⁻¹"); in the text pandoc's Markdown reader keeps them as raw TeX. pandoc's LaTeX reader reads
+them as siunitx sets them by default ("5 mg kg⁻¹", "1.5 × 10⁻³", "37 °C"):
 
-- in the text (``in_text``): each command becomes the inlines of that reading;
-- in math (``expanded``): each command becomes that reading as TeX (``\\text{5 mg kg}^{−1}``), which
-  MathJax sets for the PDF (press.math) and pandoc for the page, the JATS and the DOCX
+- in the text, as any raw LaTeX there (press.latex_text);
+- in math (``expanded``): each command becomes that reading as TeX (``\\text{5 mg kg}^{\\text{−1}}``),
+  which MathJax sets for the PDF (press.math) and pandoc for the page, the JATS and the DOCX
   (press.renditions), so every format shows the same. Offsets in it map back to the author's TeX
   (``replacements``), so an error elsewhere in the equation is told at its place.
 
@@ -16,15 +15,13 @@ A command pandoc makes nothing of stays as it is: in the text raw TeX (press.che
 left out), in math an error of MathJax's that names it.
 
 pandoc's reading of ``\\per`` is wrong when it comes first or more than once (``\\si{\\per\\hour}`` gave
-"h", ``\\milli\\gram\\per\\kilo\\gram\\per\\hour`` "mg kg h⁻⁻¹"); each ``\\per`` is read as the power
-``\\tothe{-n}`` of the unit after it, which pandoc reads right ("mg kg⁻¹ h⁻¹").
+"h", ``\\milli\\gram\\per\\kilo\\gram\\per\\hour`` "mg kg h⁻⁻¹"); each ``\\per`` is given to it as the power
+``\\tothe{-n}`` of the unit after it (``rewritten``), which pandoc reads right ("mg kg⁻¹ h⁻¹").
 """
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 
 from .tex import group_end
 
@@ -53,20 +50,6 @@ PREFIXES = frozenset(
 BEFORE_POWERS = {"square": "2", "cubic": "3"}
 AFTER_POWERS = {"squared": "2", "cubed": "3"}
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\{|\}|\s+|[^\\{}\s]+")
-# Between two commands in one pandoc run: a paragraph of its own, which the LaTeX reader keeps as it is.
-MARK = "PRESSSIUNITXMARK"
-
-_readings: dict[str, list[dict] | None] = {}  # a command's TeX (as pandoc is given it) -> its inlines
-_lock = threading.Lock()
-
-
-def is_command(element: dict) -> bool:
-    """Whether ``element`` is raw TeX in the text that is one siunitx command."""
-    if element.get("t") != "RawInline" or element["c"][0] not in ("tex", "latex"):
-        return False
-    raw = element["c"][1].strip()
-    spans = commands(raw)
-    return len(spans) == 1 and spans[0][:2] == (0, len(raw))
 
 
 def commands(tex: str) -> list[tuple[int, int, str]]:
@@ -139,56 +122,29 @@ def _powered(unit: str) -> str:
     return "".join(out)
 
 
-def read(sources: list[str]) -> None:
-    """pandoc's reading of each command (as ``commands`` gives its TeX) not yet read: one pandoc run."""
-    from . import pandoc
-
-    with _lock:
-        unknown = [source for source in dict.fromkeys(sources) if source not in _readings]
-    if not unknown:
-        return
-    text = f"\n\n{MARK}\n\n".join(unknown)
-    try:
-        blocks = json.loads(pandoc.run(["--sandbox", "-f", "latex", "-t", "json"], text.encode("utf-8")))["blocks"]
-    except (pandoc.PandocError, OSError, ValueError):
-        blocks = None
-    pieces: list[list[dict]] = [[]]
-    for block in blocks or []:
-        if block == {"t": "Para", "c": [{"t": "Str", "c": MARK}]}:
-            pieces.append([])
-        else:
-            pieces[-1].append(block)
-    with _lock:
-        for n, source in enumerate(unknown):
-            made = pieces[n] if blocks is not None and len(pieces) == len(unknown) else []
-            ok = len(made) == 1 and made[0]["t"] == "Para" and made[0]["c"]
-            _readings[source] = made[0]["c"] if ok else None
+def sources_in(texs: list[str]) -> list[str]:
+    """Each command in ``texs`` (math) as pandoc's LaTeX reader is given it (``commands``)."""
+    return [source for tex in texs if COMMAND.search(tex) for _, _, source in commands(tex)]
 
 
 def read_in(texs: list[str]) -> None:
-    """``read`` for every command in ``texs`` (math), in one pandoc run."""
-    read([source for tex in texs if COMMAND.search(tex) for _, _, source in commands(tex)])
+    """pandoc's reading of every command in ``texs`` (math) not yet read, in one run (press.latex_text)."""
+    from . import latex_text
+
+    latex_text.read(sources_in(texs))
 
 
-def reading(source: str) -> list[dict] | None:
-    """pandoc's reading of a command ``read`` was given; None when it had none."""
-    with _lock:
-        return _readings.get(source)
-
-
-def in_text(elements: list[dict]) -> None:
-    """Each of ``elements`` (``is_command``, all read) as the inlines of pandoc's reading, in place; one
-    with no reading left as it is."""
-    for element in elements:
-        [(_, _, source)] = commands(element["c"][1].strip())
-        made = reading(source)
-        if made is not None:
-            # In place: the span, without attributes, is its inlines in every output.
-            element["t"], element["c"] = "Span", [["", [], []], made]
+def rewritten(tex: str) -> str:
+    """``tex`` with each siunitx command as pandoc's LaTeX reader is given it (``\\per`` as powers)."""
+    for start, end, source in reversed(commands(tex) if COMMAND.search(tex) else []):
+        tex = tex[:start] + source + tex[end:]
+    return tex
 
 
 def replacements(tex: str) -> list[tuple[int, int, str]]:
     """(start, end, TeX) for each command in math ``tex`` with a reading (``read_in`` first)."""
+    from .latex_text import reading
+
     out = []
     for start, end, source in commands(tex) if COMMAND.search(tex) else ():
         made = reading(source)

@@ -1,6 +1,16 @@
-"""Small readings of TeX source that several stages share: where a brace group ends."""
+"""Small readings of TeX source that several stages share: where a brace group ends, what is only macro
+definitions."""
 
 from __future__ import annotations
+
+import re
+
+# A macro definition as pandoc's Markdown reader applies it to the math and raw TeX after it
+# (latex_macros): the name, then the argument count and a default, up to the definition's brace group.
+DEFINITION = re.compile(
+    r"\\(?:(?:re|provide)?newcommand\*?|DeclareMathOperator\*?)\s*(?:\{\s*\\[A-Za-z]+\s*\}|\\[A-Za-z]+)"
+    r"\s*(?:\[\d\]\s*)?(?:\[[^\]]*\]\s*)?"
+)
 
 
 def group_end(tex: str, position: int) -> int | None:
@@ -23,3 +33,18 @@ def group_end(tex: str, position: int) -> int | None:
                 return index + 1
         index += 1
     return None
+
+
+def definitions_only(raw: str) -> bool:
+    """Whether ``raw`` is nothing but macro definitions (``\\newcommand``, ``\\DeclareMathOperator``, ...)."""
+    position = 0
+    while True:
+        while position < len(raw) and raw[position].isspace():
+            position += 1
+        if position == len(raw):
+            return position > 0
+        head = DEFINITION.match(raw, position)
+        end = group_end(raw, head.end()) if head else None
+        if end is None:
+            return False
+        position = end

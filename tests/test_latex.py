@@ -1,6 +1,6 @@
 """Raw LaTeX in the Markdown (papers first written for LaTeX, JOSS's template): what press reads as a
-cross-reference or an id works; everything else is reported at its place with what to write instead,
-never dropped without a word."""
+cross-reference or an id works, and what pandoc's LaTeX reader reads whole is shown; everything else is
+reported at its place with what to write instead, never dropped without a word."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ As shown in \autoref{fig:plot}, the tool works \cite{smith2020pain,jones2019keta
 
 ![Scores by week. \label{fig:plot}](../figures/plot.png)
 
-Some \textbf{bold} LaTeX.
+Some \textbf{bold} LaTeX, and \ce{H2O}.
 """
 
 
@@ -48,10 +48,18 @@ def test_raw_latex_left_out_is_a_warning_at_its_place_with_the_markdown_to_write
     report = json.loads(run_cli("check", "--root", str(project), "--format", "json").stdout)
     raw = [d for d in report["diagnostics"] if d["code"] == "raw-latex"]
     lines = (project / "manuscript" / "results.md").read_text(encoding="utf-8").splitlines()
-    bold_line = next(n for n, line in enumerate(lines, 1) if "\\textbf{" in line)
-    assert [(d["line"], d["severity"]) for d in raw] == [(bold_line, "warning")]  # \cite is a citation now
-    assert raw[0]["column"] == lines[bold_line - 1].index("\\textbf") + 1
-    assert "\\textbf{bold}" in raw[0]["message"]
+    line = next(n for n, text in enumerate(lines, 1) if "\\ce{" in text)
+    # \cite is a citation, \textbf bold (pandoc's LaTeX reader reads it); mhchem's \ce it does not read
+    assert [(d["line"], d["severity"]) for d in raw] == [(line, "warning")]
+    assert raw[0]["column"] == lines[line - 1].index("\\ce") + 1
+    assert "\\ce{H2O}" in raw[0]["message"]
+
+
+def test_latex_that_pandoc_reads_is_shown(project: Path, tmp_path: Path):
+    assert run_cli("html", "--root", str(project), "--out", str(tmp_path)).returncode == 0
+    page = html.parse(str(next(tmp_path.glob("*.html")))).getroot()
+    (paragraph,) = [p for p in page.iter("p") if "LaTeX, and" in p.text_content()]
+    assert paragraph.find(".//strong").text == "bold" and "Some bold LaTeX, and ." in paragraph.text_content()
 
 
 def test_latex_citations_are_citations(project: Path, tmp_path: Path):

@@ -306,14 +306,33 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     text = " ".join(pdf_text(pdf).replace("-\n", "").split())  # a word hyphenated at a line's end
     assert "decays as in (1), and the half-life follows from the rate constant (Equation 2)" in text
     assert "of 5 mg kg−1 gives" in text.replace("\xa0", " ") and "in l h−1." in text.replace("\xa0", " ")
+    assert "The in vivo half-life1 is not always the one measured in vitro." in text  # \emph, \footnote, ...
     assert "textbook material (1); see Table 1 for the symbols" in text
     assert "\\" not in text and "Émilie Garçon" in text and "Laboratoire d'exemple" in text
     page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
     assert len(page.xpath("//math[@display='block']")) == 2 and page.xpath("//*[@id='eq:half']")
     shown = [m.xpath("string(semantics/*[1])").replace("\u2061", "") for m in page.xpath("//math")]
     assert shown[2:4] == ["D", "AUC=D/CL"]  # the macros applied
+    assert [e.text for e in page.xpath("//p//em")][:2] == ["in vivo", "in vitro"] and page.xpath("//p//strong")
+    (note,) = page.xpath("//*[@role='doc-endnotes']//li")
+    assert " ".join(note.text_content().split()).startswith("As the textbook has it (1).")
     docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
     assert docx.count("<m:oMathPara>") == 2
+
+
+def test_latex_that_pandoc_cannot_read_in_the_text_is_still_a_warning_at_its_place(tmp_path):
+    # Read by pandoc's LaTeX reader, what it reads whole is shown (\emph, \footnote: the test above);
+    # a command it does not know, and \today (the build's date), stay left out, and are said to be.
+    root = paper(tmp_path, "latex-first")
+    draft = root / "draft.md"
+    text = draft.read_text(encoding="utf-8").replace(
+        "\n# References", "\nWater \\ce{H2O}, \\todo{check} on \\today.\n\n# References"
+    )
+    draft.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "todo" in row)
+    result = run_cli("check", "--root", str(root))
+    said = re.findall(r"draft\.md:(\d+):(\d+): warning\[raw-latex\]: the LaTeX '([^']*)'", result.stderr)
+    assert said == [(str(line), "7", "\\ce{H2O}"), (str(line), "17", "\\todo{check}"), (str(line), "33", "\\today")]
 
 
 def test_an_error_in_an_equation_that_uses_a_macro_is_at_its_line(tmp_path):

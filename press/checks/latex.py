@@ -1,7 +1,9 @@
 """Raw LaTeX that would vanish: pandoc keeps LaTeX it does not read as raw TeX, which every output here
 (none is LaTeX) drops without a word. Each piece is a warning at its place, with the Markdown to write
 instead where there is one (``\\cite{a,b}`` → ``[@a; @b]``). Display environments and ``\\ref`` to a
-figure, table, section or equation are not raw by then: press.equations has made them what they are.
+figure, table, section or equation are not raw by then: press.equations has made them what they are;
+nor is what pandoc's LaTeX reader reads whole (``\\emph``, ``\\footnote``, siunitx: press.latex_text),
+nor a block of macro definitions, which pandoc has applied.
 """
 
 from __future__ import annotations
@@ -10,19 +12,13 @@ import re
 
 from ..ast import elements
 from ..model import Diagnostic, InOrder, Manuscript, Parsed, Section, warning
-from ..tex import group_end
+from ..tex import definitions_only
 
 CITE = re.compile(
     r"^\\(?P<command>cite[tp]?|citeauthor|citeyear|parencite|textcite|autocite)\*?(?:\[[^\]]*\])*\{(?P<keys>[^{}]+)\}$"
 )
 REFERENCE = re.compile(r"^\\(?:ref|autoref|eqref|cref|Cref|pageref)\{(?P<id>[^{}]+)\}$")
 LABEL = re.compile(r"^\\label\{(?P<id>[^{}]+)\}$")
-# A macro definition as pandoc's Markdown reader applies it to the math and raw TeX after it
-# (latex_macros): the name, then the argument count and a default, up to the definition's brace group.
-DEFINITION = re.compile(
-    r"\\(?:(?:re|provide)?newcommand\*?|DeclareMathOperator\*?)\s*(?:\{\s*\\[A-Za-z]+\s*\}|\\[A-Za-z]+)"
-    r"\s*(?:\[\d\]\s*)?(?:\[[^\]]*\]\s*)?"
-)
 
 
 def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
@@ -51,21 +47,6 @@ def check_raw_latex(manuscript: Manuscript, parsed: Parsed) -> list[Diagnostic]:
                 )
             )
     return found
-
-
-def definitions_only(raw: str) -> bool:
-    """Whether ``raw`` is nothing but macro definitions (``\\newcommand``, ``\\DeclareMathOperator``, ...)."""
-    position = 0
-    while True:
-        while position < len(raw) and raw[position].isspace():
-            position += 1
-        if position == len(raw):
-            return position > 0
-        head = DEFINITION.match(raw, position)
-        end = group_end(raw, head.end()) if head else None
-        if end is None:
-            return False
-        position = end
 
 
 def instead(raw: str) -> str:

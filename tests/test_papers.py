@@ -307,6 +307,11 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     assert "decays as in (1), and the half-life follows from the rate constant (Equation 2)" in text
     assert "of 5 mg kg−1 gives" in text.replace("\xa0", " ") and "in l h−1." in text.replace("\xa0", " ")
     assert "The in vivo half-life1 is not always the one measured in vitro." in text  # \emph, \footnote, ...
+    # The footnote at the foot of its call's page, after the text and before the running footer; no
+    # "↩" (a back-link, in the web page's endnotes), which means nothing on paper.
+    (page,) = [p.extract_text() for p in PdfReader(pdf).pages if "half-life1" in p.extract_text()]
+    note = page.index("1. As the textbook has it (1).")
+    assert page.index("References") < note < page.rindex("CC BY 4.0") and "↩" not in text
     assert "textbook material (1); see Table 1 for the symbols" in text
     assert "\\" not in text and "Émilie Garçon" in text and "Laboratoire d'exemple" in text
     page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
@@ -314,8 +319,8 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     shown = [m.xpath("string(semantics/*[1])").replace("\u2061", "") for m in page.xpath("//math")]
     assert shown[2:4] == ["D", "AUC=D/CL"]  # the macros applied
     assert [e.text for e in page.xpath("//p//em")][:2] == ["in vivo", "in vitro"] and page.xpath("//p//strong")
-    (note,) = page.xpath("//*[@role='doc-endnotes']//li")
-    assert " ".join(note.text_content().split()).startswith("As the textbook has it (1).")
+    (endnote,) = page.xpath("//*[@role='doc-endnotes']//li")
+    assert " ".join(endnote.text_content().split()).startswith("As the textbook has it (1).")
     docx = zipfile.ZipFile(next(out.glob("*.docx"))).read("word/document.xml").decode("utf-8")
     assert docx.count("<m:oMathPara>") == 2
 

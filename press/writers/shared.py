@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .. import pandoc
+from ..ast import replaced
 from ..citeproc import REFS_ID
 from ..context import build_context, how_to_cite_html, split_fragments
 from ..document import Document, stringify
@@ -111,7 +112,33 @@ def rendering_ast(kind: str, ast: pandoc.Ast, media: Media | None = None) -> pan
     """The document as the ``kind`` rendering shows it (see Shared), its figures ``media``'s renditions."""
     if media is not None:
         ast = media.retarget(ast, RENDITION_FORMAT[kind])
+    if kind == "print":
+        return footnotes_on_their_pages(ast)
     return add_backlinks_and_wrap_tables(ast) if kind == "web" else ast
+
+
+FOOTNOTE_CLASS = "footnote"
+
+
+def footnotes_on_their_pages(ast: pandoc.Ast) -> pandoc.Ast:
+    """``ast`` with each footnote a span that the PDF floats to the foot of the page its call is on
+    (print.css: ``float: footnote``, numbered there by WeasyPrint), as a journal prints them; a copy
+    where it changes.
+
+    pandoc's HTML writer gathers the notes at the end of the document, each with a "↩" back to its
+    call, which means nothing on paper. A note of more than paragraphs (a list, a table, a quotation)
+    stays such an endnote; the paragraphs of a note are kept apart by a line break."""
+
+    def footnote(element: dict) -> dict | None:
+        if element["t"] != "Note" or not all(block["t"] in ("Para", "Plain") for block in element["c"]):
+            return None
+        inlines: list[dict] = []
+        for block in element["c"]:
+            inlines += [{"t": "LineBreak"}] * bool(inlines) + block["c"]
+        return {"t": "Span", "c": [["", [FOOTNOTE_CLASS], []], inlines]}
+
+    blocks = replaced(ast["blocks"], footnote)
+    return ast if blocks is ast["blocks"] else {**ast, "blocks": blocks}
 
 
 class Shared:

@@ -232,6 +232,13 @@ def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> 
     groups = split_by_file(ast, len(sections))
     found = [equations.normalise(group) for group in groups]
     latex = [element for _, _, elements_with_latex in found for element in elements_with_latex]
+    raw_blocks = [element for element in latex if element["t"] == "RawBlock"]
+    if raw_blocks:  # a figure or table environment, a list: read first, then as the parse is (press.equations)
+        sources = [siunitx.rewritten(element["c"][1].strip()) for element in raw_blocks]
+        put = latex_text.as_blocks(raw_blocks, sources)
+        if put:
+            found.append(equations.normalise(put))
+            latex += found[-1][2]
     raws = [element for element in latex if element["t"] == "RawInline"]
     units = [element["c"][1] for element in latex if element["t"] == "Math"]
     if latex:  # one pandoc run reads them, the text's raw TeX and the math's siunitx (press.latex_text)

@@ -51,7 +51,8 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
     """Give display equations their ids, make LaTeX environments display math and ``\\ref`` cross-references.
 
     Returns whether ``blocks`` hold an image and whether they hold math, and the raw TeX left in the text
-    and the math with siunitx commands (press.latex_text and press.siunitx read them): this walk sees
+    (blocks and inlines) and the math with siunitx commands (press.latex_text and press.siunitx read
+    them): this walk sees
     every element, and the media stage need not look for any of them in a document that has none. A
     citation's own TeX (``\\cite{a}`` made a Cite) is not walked.
     """
@@ -74,6 +75,8 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
             equations = _environment(content[1])
             if equations is not None:
                 element["t"], element["c"] = "Para", equations
+            elif not definitions_only(content[1]):
+                latex.append(element)
     return images, math, latex
 
 
@@ -87,6 +90,9 @@ def _inlines(inlines: list[dict]) -> list[dict]:
             equations = _environment(item["c"][1])
             replacement = None if equations else _reference(item["c"][1]) or _citation(item["c"][1])
             if equations or replacement is not None:
+                if replacement is not None and out and out[-1]["t"] == "Str" and out[-1]["c"].endswith("~"):
+                    # LaTeX's tie, "Figure~\ref{fig:x}": a no-break space (Markdown keeps the "~")
+                    out[-1] = {"t": "Str", "c": out[-1]["c"][:-1] + "\u00a0"}
                 out.extend(equations or [replacement])
                 index += 1
                 continue

@@ -325,6 +325,69 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
     assert docx.count("<m:oMathPara>") == 2
 
 
+LATEX_BLOCKS = r"""
+The fitted curve is in Figure~\ref{fig:conc} and the doses in Table~\ref{tbl:doses}.
+
+\begin{figure}[ht]
+  \centering
+  \includegraphics[width=0.7\textwidth]{figures/conc.pdf}
+  \caption{Concentration over time after a single dose \cite{example2020}.}
+  \label{fig:conc}
+\end{figure}
+
+\begin{table}[h]
+\centering
+\caption{Doses given.}\label{tbl:doses}
+\begin{tabular}{lr}
+\hline
+Drug & Dose \\
+\hline
+Ketamine & \SI{0.5}{\milli\gram\per\kilo\gram} \\
+\hline
+\end{tabular}
+\end{table}
+
+\begin{itemize}
+\item one arm \emph{in vivo},
+\item one with \ce{H2O}.
+\end{itemize}
+"""
+
+
+def test_a_latex_figure_table_and_list_in_the_markdown_are_in_every_format(tmp_path):
+    # pandoc's Markdown reader keeps LaTeX environments as raw TeX, which every output dropped: the
+    # figure (a PDF one), the table and the list of a LaTeX-first draft were gone. Read by pandoc's LaTeX
+    # reader, they are a figure, a table and a list, numbered and referenced by \ref as Markdown's are.
+    from weasyprint import HTML
+
+    root = paper(tmp_path, "latex-first")
+    (root / "figures").mkdir()
+    svg = '<svg width="400" height="200"><polyline points="10,190 100,90 390,40" fill="none" stroke="#8a1c1c"/></svg>'
+    HTML(string=f"<style>@page{{size:110mm 55mm;margin:0}}</style>{svg}").write_pdf(root / "figures" / "conc.pdf")
+    draft = root / "draft.md"
+    text = draft.read_text(encoding="utf-8").replace("\n# References", LATEX_BLOCKS + "\n# References")
+    draft.write_text(text, encoding="utf-8")
+    result = run_cli("--root", str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "\\ce{" in row)
+    assert {(f, n, code) for f, n, code in found(result, root) if code in ("raw-latex", "unresolved-crossref")} == {
+        ("draft.md", line, "raw-latex")
+    }  # only mhchem's \ce, which pandoc does not read
+    out = root / "build"
+    pdf = " ".join(pdf_text(next(out.glob("*.pdf"))).split())
+    assert "The fitted curve is in Figure 1 and the doses in Table 2." in pdf  # after the symbols table
+    assert "Figure 1. Concentration over time after a single dose (1)." in pdf and "Table 2. Doses given." in pdf
+    assert "0.5 mg kg−1" in pdf.replace("\xa0", " ") and "one arm in vivo," in pdf and "Figure~" not in pdf
+    page = lxml_html.parse(str(next(out.glob("*.html")))).getroot()
+    (figure,) = page.xpath("//figure[@id='fig:conc']")
+    assert figure.xpath(".//img") and page.xpath("//table[@id='tbl:doses']")
+    assert page.xpath("//a[@href='#fig:conc']")[0].text_content() == "1"
+    assert "in Figure\xa01 and the doses in Table\xa02." in page.xpath("string(//p[.//a[@href='#fig:conc']])")  # "~"
+    assert [li.text_content().strip() for li in page.xpath("//main//ul/li")][:1] == ["one arm in vivo,"]
+    word = WordDocument(str(next(out.glob("*.docx"))))
+    assert word.inline_shapes and any(c.text == "Ketamine" for t in word.tables for r in t.rows for c in r.cells)
+
+
 def test_latex_that_pandoc_cannot_read_in_the_text_is_still_a_warning_at_its_place(tmp_path):
     # Read by pandoc's LaTeX reader, what it reads whole is shown (\emph, \footnote: the test above);
     # a command it does not know, and \today (the build's date), stay left out, and are said to be.

@@ -181,3 +181,29 @@ def test_print_rendering_leaves_out_what_only_the_web_page_shows():
         assert marker in web_body
     assert print_body.count('role="doc-biblioref"') == web_body.count('role="doc-biblioref"') > 0
     assert print_abstract and web_abstract
+
+
+def test_a_short_table_is_never_split_across_pages_and_a_long_one_is(tmp_path: Path):
+    # Forty tables of two or three rows, of unequal heights, one after another: without the rule, the end
+    # of a page falls inside some of them (a row left alone on a page, its table's caption on the other).
+    from conftest import FIXTURES, copy_project, run_cli
+
+    project = copy_project(FIXTURES / "minimal", tmp_path / "tables")
+    tables = []
+    for n in range(40):
+        rows = "\n".join(f"| {kind}{n} | {n} mg |" for kind in "abc"[: 2 + n % 2])
+        caption = "Doses " + "and more doses " * (n % 5)
+        tables.append(f"| Drug | Dose |\n|---|---|\n{rows}\n\n: {caption}{n}. {{#tbl:t{n}}}\n")
+    long = (
+        "| Row | Value |\n|---|---|\n" + "\n".join(f"| r{n} | v{n} |" for n in range(90)) + "\n\n: Long. {#tbl:long}\n"
+    )
+    refs = " ".join(f"@tbl:t{n}" for n in range(40))
+    results = project / "manuscript" / "results.md"
+    text = results.read_text(encoding="utf-8") + f"\n\nSee {refs} and @tbl:long.\n\n" + "\n".join(tables) + "\n" + long
+    results.write_text(text, encoding="utf-8")
+    assert run_cli("pdf", "--root", str(project), "--out", str(tmp_path / "out")).returncode == 0
+    pages = [page.extract_text() for page in PdfReader(next((tmp_path / "out").glob("*.pdf"))).pages]
+    for n in range(40):
+        (page,) = [p for p in pages if re.search(rf"\b{n}\.\n", p) and f"a{n} " in p] or [None]
+        assert page is not None and f"b{n} " in page, f"table {n} is split across pages"
+    assert len([p for p in pages if re.search(r"\br\d+ v", p)]) >= 2  # the long one is

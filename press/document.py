@@ -239,6 +239,8 @@ def parse(manuscript: Manuscript, prefetched: pandoc.Prefetch | None = None) -> 
         if put:
             found.append(equations.normalise(put))
             latex += found[-1][2]
+            for group in groups:
+                latex_text.spliced(group)
     raws = [element for element in latex if element["t"] == "RawInline"]
     units = [element["c"][1] for element in latex if element["t"] == "Math"]
     if latex:  # one pandoc run reads them, the text's raw TeX and the math's siunitx (press.latex_text)

@@ -83,7 +83,8 @@ def as_blocks(raws: list[dict], sources: list[str]) -> list[dict]:
     pandoc is given it in ``sources``, as the blocks pandoc's LaTeX reader reads from it, in place (a
     Div without attributes around them); one whose reading keeps a raw block (a command it does not
     know) left as it is. A raw command in a paragraph of the reading stays, for ``read`` and the checks.
-    Returns the blocks put in place, for the parse's own reading of them (press.equations)."""
+    Returns the blocks put in place, for the parse's own reading of them (press.equations); ``spliced``
+    then takes them out of their Div."""
     with _lock:
         unknown = [source for source in dict.fromkeys(sources) if source not in _block_readings]
     if unknown:
@@ -99,9 +100,29 @@ def as_blocks(raws: list[dict], sources: list[str]) -> list[dict]:
             made = _block_readings.get(source)
         if made is not None:
             made = json.loads(json.dumps(made))  # each place its own copy: the parse is changed in place
-            element["t"], element["c"] = "Div", [["", [], []], made]
+            element["t"], element["c"] = "Div", [["", [READ], []], made]
             put += made
     return put
+
+
+READ = "press-latex-read"  # the class of the Div that holds a raw block's reading until it is spliced in
+
+
+def spliced(node):
+    """``node`` (blocks, or any part of the AST) with each raw block's reading (``as_blocks``) in its place
+    in the list that held it, not in a Div: a ``\\section`` read is a heading of the document, in its
+    contents and its parts. In place."""
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            if isinstance(item, dict) and item.get("t") == "Div" and item["c"][0][1] == [READ]:
+                out += spliced(item["c"][1])
+            else:
+                out.append(spliced(item))
+        node[:] = out
+    elif isinstance(node, dict) and isinstance(node.get("c"), list):
+        spliced(node["c"])
+    return node
 
 
 def _without_layout(blocks: list[dict]) -> list[dict]:

@@ -326,6 +326,8 @@ def test_a_latex_first_draft_builds_with_its_environments_labels_and_cites(tmp_p
 
 
 LATEX_BLOCKS = r"""
+\section{Discussion}\label{sec:disc}
+
 The fitted curve is in Figure~\ref{fig:conc} and the doses in Table~\ref{tbl:doses}.
 
 \begin{figure}[ht]
@@ -357,7 +359,8 @@ Ketamine & \SI{0.5}{\milli\gram\per\kilo\gram} \\
 def test_a_latex_figure_table_and_list_in_the_markdown_are_in_every_format(tmp_path):
     # pandoc's Markdown reader keeps LaTeX environments as raw TeX, which every output dropped: the
     # figure (a PDF one), the table and the list of a LaTeX-first draft were gone. Read by pandoc's LaTeX
-    # reader, they are a figure, a table and a list, numbered and referenced by \ref as Markdown's are.
+    # reader, they are a figure, a table and a list, numbered and referenced by \\ref as Markdown's are,
+    # and a \\section is a heading of the document (in its contents, not inside a Div).
     from weasyprint import HTML
 
     root = paper(tmp_path, "latex-first")
@@ -382,6 +385,8 @@ def test_a_latex_figure_table_and_list_in_the_markdown_are_in_every_format(tmp_p
     (figure,) = page.xpath("//figure[@id='fig:conc']")
     assert figure.xpath(".//img") and page.xpath("//table[@id='tbl:doses']")
     assert page.xpath("//a[@href='#fig:conc']")[0].text_content() == "1"
+    toc = [a.text_content() for a in page.xpath("//nav[@class='toc']//a")]
+    assert toc == ["Model", "Discussion", "References"] and page.xpath("//div[@class='body']/h2[@id='sec:disc']")
     assert "in Figure\xa01 and the doses in Table\xa02." in page.xpath("string(//p[.//a[@href='#fig:conc']])")  # "~"
     assert [li.text_content().strip() for li in page.xpath("//main//ul/li")][:1] == ["one arm in vivo,"]
     word = WordDocument(str(next(out.glob("*.docx"))))

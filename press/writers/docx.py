@@ -253,14 +253,14 @@ def literal_brackets(body) -> None:
 
 
 def _literal(run) -> None:
-    from lxml import etree
-
+    # makeelement: made in the run's own document (and its parser's dictionary), as python-docx makes
+    # its elements, not in a document of this thread's.
     properties = run.find(f"{OMML}rPr")
     if properties is None:
-        properties = etree.Element(f"{OMML}rPr")
+        properties = run.makeelement(f"{OMML}rPr", {})
         run.insert(0, properties)
     if properties.find(f"{OMML}lit") is None:
-        properties.insert(0, etree.Element(f"{OMML}lit"))  # the first of m:rPr's children (CT_RPR)
+        properties.insert(0, properties.makeelement(f"{OMML}lit", {}))  # the first of m:rPr's children (CT_RPR)
 
 
 def _run_text(run) -> str:

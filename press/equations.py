@@ -52,9 +52,8 @@ def normalise(blocks: list[dict]) -> tuple[bool, bool, list[dict]]:
 
     Returns whether ``blocks`` hold an image and whether they hold math, and the raw TeX left in the text
     (blocks and inlines) and the math with siunitx commands (press.latex_text and press.siunitx read
-    them): this walk sees
-    every element, and the media stage need not look for any of them in a document that has none. A
-    citation's own TeX (``\\cite{a}`` made a Cite) is not walked.
+    them): this walk sees every element, and the media stage need not look for any of them in a
+    document that has none. A citation's own TeX (``\\cite{a}`` made a Cite) is not walked.
     """
     images = math = False
     latex: list[dict] = []

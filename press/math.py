@@ -42,6 +42,7 @@ from typing import Any
 
 from . import siunitx
 from .siunitx import COMMAND as SIUNITX
+from .tex import substituted
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES_ENV = "PRESS_NODE_MODULES"
@@ -733,9 +734,7 @@ def _replacements(tex: str) -> list[tuple[int, int, str]]:
 
 def _sent(tex: str) -> str:
     """``tex`` as node is asked to typeset it (_replacements)."""
-    for start, end, written in reversed(_replacements(tex)):
-        tex = tex[:start] + written + tex[end:]
-    return tex
+    return substituted(tex, _replacements(tex))
 
 
 def _unsent(tex: str, offset: int) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from .tex import group_end
+from .tex import group_end, substituted
 
 # The number of brace arguments each takes (after an optional [options]); the last is the unit where
 # the command has one (UNITS).
@@ -136,9 +136,7 @@ def read_in(texs: list[str]) -> None:
 
 def rewritten(tex: str) -> str:
     """``tex`` with each siunitx command as pandoc's LaTeX reader is given it (``\\per`` as powers)."""
-    for start, end, source in reversed(commands(tex) if COMMAND.search(tex) else []):
-        tex = tex[:start] + source + tex[end:]
-    return tex
+    return substituted(tex, commands(tex)) if COMMAND.search(tex) else tex
 
 
 def replacements(tex: str) -> list[tuple[int, int, str]]:
@@ -156,9 +154,7 @@ def replacements(tex: str) -> list[tuple[int, int, str]]:
 
 def expanded(tex: str) -> str:
     """``tex`` with each siunitx command that has a reading written as that reading, in TeX."""
-    for start, end, written in reversed(replacements(tex)):
-        tex = tex[:start] + written + tex[end:]
-    return tex
+    return substituted(tex, replacements(tex))
 
 
 _TEXT_SPECIAL = re.compile(r"([\\{}$&#^_%~])")

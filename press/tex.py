@@ -1,5 +1,5 @@
 """Small readings of TeX source that several stages share: where a brace group ends, what is only macro
-definitions."""
+definitions, and TeX with pieces of it written otherwise."""
 
 from __future__ import annotations
 
@@ -48,3 +48,10 @@ def definitions_only(raw: str) -> bool:
         if end is None:
             return False
         position = end
+
+
+def substituted(tex: str, replacements: list[tuple[int, int, str]]) -> str:
+    """``tex`` with each (start, end, text) of ``replacements`` (in order, none overlapping) in its place."""
+    for start, end, written in reversed(replacements):
+        tex = tex[:start] + written + tex[end:]
+    return tex

@@ -137,7 +137,10 @@ class PdfWorker:
             self.process.kill()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
-            pipe.close()
+            # What another thread had buffered for the worker (an equation being sent as the build stopped
+            # on an error) cannot be written to a process that is gone: closing still frees the pipe.
+            with contextlib.suppress(OSError):
+                pipe.close()
         self.errors.close()
 
 

@@ -192,3 +192,22 @@ def test_a_job_whose_equations_are_kept_already_reads_them_as_they_are(tmp_path)
     finally:
         pdf.stop()
     assert len(forms_in(data)) == 1
+
+
+def test_stopping_a_worker_with_bytes_still_buffered_for_it_raises_nothing(tmp_path):
+    # A build that stops on an error (bad TeX) stops the worker while the equations' thread may have
+    # bytes buffered for its stdin: closing that pipe flushed them into a dead process, and the
+    # BrokenPipeError was an internal error (exit 2) instead of the error at its file and line.
+    import subprocess
+    import sys
+    import tempfile
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    worker = PdfWorker(process, tempfile.TemporaryFile())
+    process.stdin.write(b"not yet flushed")  # stays in the pipe's buffer
+    process.kill()
+    process.wait()
+    worker.stop()
+    assert process.stdin.closed and process.stdout.closed
